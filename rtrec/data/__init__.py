@@ -1,0 +1,1 @@
+"""Data sources: file formats, the built-in sample world and dataset adapters."""

@@ -1,0 +1,38 @@
+"""Process-wide environment for TensorFlow: legacy Keras (tf-keras) before TF is imported.
+
+TensorFlow Recommenders, TFMA and TFX module files are written against tf-keras (Keras 2).
+TensorFlow 2.16 defaults to Keras 3 unless ``TF_USE_LEGACY_KERAS=1`` is set *before*
+``tensorflow`` is first imported, and the choice cannot be changed afterwards. Every entry
+point (CLI, package ``__init__``s, Beam workers via the same imports, tests) imports this module
+first, so no process can forget it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
+
+
+class KerasVersionError(RuntimeError):
+    """TensorFlow was imported with Keras 3 before rtrec could select tf-keras."""
+
+
+def ensure_legacy_keras() -> None:
+    """Select tf-keras for this process, or fail loudly if it is too late to do so."""
+    already_imported = "tensorflow" in sys.modules
+    if already_imported and os.environ.get(LEGACY_KERAS_VAR) != "1":
+        raise KerasVersionError(
+            "TensorFlow was imported before rtrec set TF_USE_LEGACY_KERAS=1, so it uses Keras 3 "
+            "and tensorflow-recommenders cannot work. Import rtrec (or any of its packages) "
+            "before tensorflow, or export TF_USE_LEGACY_KERAS=1 in the environment."
+        )
+    os.environ[LEGACY_KERAS_VAR] = "1"
+    # Quieter TensorFlow start-up; users may still override these.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+ensure_legacy_keras()

@@ -1,0 +1,3 @@
+"""trainer package of rtrec."""
+
+import rtrec.env  # noqa: F401  (selects tf-keras before TensorFlow loads)
