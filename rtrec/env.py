@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
 
@@ -33,6 +34,8 @@ def ensure_legacy_keras() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # google-cloud packages warn about Python 3.10 on every import; TFX 1.16 requires 3.10.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
 
 
 ensure_legacy_keras()

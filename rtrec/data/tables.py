@@ -63,7 +63,7 @@ def read_table(path: str) -> pd.DataFrame:
         if kind == "csv":
             frame = pd.read_csv(f, dtype=str, keep_default_na=False)
         elif kind == "jsonl":
-            frame = pd.read_json(f, lines=True, dtype=False)
+            frame = pd.read_json(f, lines=True, dtype=False, convert_dates=False)
         else:
             frame = pd.read_parquet(f)
         frames.append(frame)

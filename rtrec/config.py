@@ -1,0 +1,152 @@
+"""One configuration object for a run: paths and every pipeline parameter, from file and flags.
+
+A run is described by :class:`RtrecConfig`; it loads from YAML or JSON and any field can be
+overridden with ``section.field=value`` strings (the CLI's ``--set``). Nothing here reads the
+environment or a global path at import time; runners resolve paths when they run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rtrec import contract as c
+
+DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
+    c.VIEW: 0.25,
+    c.CLICK: 0.5,
+    c.ADD_TO_CART: 0.75,
+    c.PURCHASE: 1.0,
+    c.RATE: 1.0,
+    c.SEARCH: 0.0,
+}
+
+
+@dataclass
+class IngestionConfig:
+    """How raw events become training examples (see components/ingestion)."""
+
+    history_length: int = 20
+    """Most recent interactions kept before each target (older ones are dropped)."""
+    session_gap_s: int = 1800
+    """Inactivity that starts a new session (a change of input session_id does too)."""
+    bot_max_events_per_minute: int = 120
+    """A user with more events than this inside any 60-second window is a bot: all dropped."""
+    max_clock_skew_s: int = 3600
+    """Events up to this far after `now` are clamped to `now`; later ones are rejected."""
+    now: str | None = None
+    """Reference time (ISO-8601) for future-timestamp checks; None means the wall clock."""
+    eval_fraction: float = 0.1
+    """Share of interactions (by time) whose targets form the eval split."""
+    eval_cutoff: str | None = None
+    """Explicit ISO-8601 cutoff; overrides eval_fraction."""
+    event_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+    """Weight of each event type; a target's weight is the strongest event of its interaction."""
+    pseudonym_key_env: str = "RTREC_PSEUDONYM_KEY"
+    """Environment variable holding the user-id hashing key (never stored in metadata)."""
+    max_text_chars: int = c.MAX_TEXT_CHARS
+    """Item text and queries longer than this are truncated (and counted)."""
+
+
+@dataclass
+class TransformConfig:
+    """tf.Transform settings (trainer/preprocessing.py)."""
+
+    item_oov_buckets: int = 10
+    category_oov_buckets: int = 2
+    item_min_frequency: int = 1
+    recency_buckets: int = 10
+
+
+@dataclass
+class TrainerConfig:
+    """Trainer settings passed to trainer.task.run_fn via custom_config."""
+
+    train_steps: int = 2000
+    eval_steps: int = 100
+    batch_size: int = 256
+    embedding_dim: int = 64
+    learning_rate: float = 0.003
+    content_tuning: str = "frozen"
+    bert_config: str = "minilm"
+    """'minilm' (packaged all-MiniLM-L6-v2 weights) or 'tiny' (random tiny BERT for tests)."""
+
+
+@dataclass
+class RtrecConfig:
+    """Everything a pipeline run needs: inputs, outputs, and each component's settings."""
+
+    events: str = ""
+    items: str = ""
+    output_dir: str = "outputs/run"
+    pipeline_name: str = "rtrec"
+    beam_args: list[str] = field(
+        default_factory=lambda: ["--runner=DirectRunner", "--direct_num_workers=1"]
+    )
+    stop_after: str = "transform"
+    """Last component to run: 'transform' (issue 2's pipeline) or later stages as they land."""
+    ingestion: IngestionConfig = field(default_factory=IngestionConfig)
+    transform: TransformConfig = field(default_factory=TransformConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+    @property
+    def pipeline_root(self) -> str:
+        return str(Path(self.output_dir) / "pipeline")
+
+    @property
+    def metadata_path(self) -> str:
+        return str(Path(self.output_dir) / "metadata.sqlite")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {unknown}; known: {sorted(known)}")
+    kwargs = {}
+    for name, value in values.items():
+        sub = _SECTIONS.get((cls, name))
+        kwargs[name] = _build(sub, value or {}, f"{where}.{name}") if sub else value
+    return cls(**kwargs)
+
+
+_SECTIONS = {
+    (RtrecConfig, "ingestion"): IngestionConfig,
+    (RtrecConfig, "transform"): TransformConfig,
+    (RtrecConfig, "trainer"): TrainerConfig,
+}
+
+
+def from_dict(values: dict[str, Any]) -> RtrecConfig:
+    """Build a config from nested dicts, rejecting unknown keys (typos fail loudly)."""
+    return _build(RtrecConfig, values, "config")
+
+
+def load(path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RtrecConfig:
+    """Load ``path`` (YAML or JSON; None for defaults) and apply ``section.field=value`` overrides.
+
+    Override values are parsed as YAML scalars, so ``ingestion.session_gap_s=600`` is an int and
+    ``ingestion.now=null`` is None.
+    """
+    values: dict[str, Any] = {}
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+        values = (json.loads(text) if path.endswith(".json") else yaml.safe_load(text)) or {}
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} must look like section.field=value")
+        key, raw = item.split("=", 1)
+        target = values
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = yaml.safe_load(raw)
+    return from_dict(values)

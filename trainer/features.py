@@ -1,0 +1,85 @@
+"""The one source of truth for feature keys, their types, vocabulary names and sequence lengths.
+
+Ingestion writes examples with these raw keys, tf.Transform adds the ``_xf`` keys, the trainer
+and the serving signatures read them. Changing a key here changes it everywhere.
+"""
+
+from __future__ import annotations
+
+# Raw example features written by components/ingestion.
+USER_KEY = "user_key"
+HISTORY_ITEM_IDS = "history_item_ids"
+HISTORY_EVENT_TYPES = "history_event_types"
+HISTORY_AGES_S = "history_ages_s"
+HISTORY_TIMESTAMPS = "history_timestamps"
+HISTORY_LENGTH = "history_length"
+SESSION_POSITION = "session_position"
+SESSION_ELAPSED_S = "session_elapsed_s"
+QUERY = "query"
+TARGET_ITEM_ID = "target_item_id"
+TARGET_EVENT_TYPE = "target_event_type"
+TARGET_WEIGHT = "target_weight"
+TARGET_VALUE = "target_value"
+TIMESTAMP = "timestamp"
+TARGET_UNSEEN_IN_TRAIN = "target_unseen_in_train"
+TARGET_CATEGORY = "target_category"
+
+# Item catalog features (components/ingestion writes them to the ItemCatalog artifact).
+ITEM_ID = "item_id"
+ITEM_TITLE = "title"
+ITEM_TEXT = "text"
+ITEM_CATEGORIES = "categories"
+ITEM_CREATED_AT = "created_at"
+ITEM_TRAIN_COUNT = "train_count"
+ITEM_FIRST_INTERACTION = "first_interaction"
+
+# Padding in fixed-length history features (most recent interaction last).
+PAD_ITEM = ""
+PAD_AGE = -1.0
+
+BYTES_SEQUENCES = (HISTORY_ITEM_IDS, HISTORY_EVENT_TYPES)
+FLOAT_SEQUENCES = (HISTORY_AGES_S,)
+INT_SEQUENCES = (HISTORY_TIMESTAMPS,)
+BYTES_SCALARS = (USER_KEY, QUERY, TARGET_ITEM_ID, TARGET_EVENT_TYPE, TARGET_CATEGORY)
+FLOAT_SCALARS = (SESSION_ELAPSED_S, TARGET_WEIGHT, TARGET_VALUE)
+INT_SCALARS = (HISTORY_LENGTH, SESSION_POSITION, TIMESTAMP, TARGET_UNSEEN_IN_TRAIN)
+
+
+def transformed_name(key: str) -> str:
+    """The name tf.Transform gives a feature derived from ``key``."""
+    return f"{key}_xf"
+
+
+# Transformed features (trainer/preprocessing.py).
+HISTORY_ITEM_IDX_XF = transformed_name(HISTORY_ITEM_IDS)
+HISTORY_EVENT_TYPE_IDX_XF = transformed_name(HISTORY_EVENT_TYPES)
+HISTORY_RECENCY_BUCKET_XF = transformed_name(HISTORY_AGES_S)
+HISTORY_MASK_XF = transformed_name("history_mask")
+TARGET_ITEM_IDX_XF = transformed_name(TARGET_ITEM_ID)
+TARGET_EVENT_TYPE_IDX_XF = transformed_name(TARGET_EVENT_TYPE)
+TARGET_CATEGORY_IDX_XF = transformed_name(TARGET_CATEGORY)
+
+# Vocabulary names written by tf.Transform.
+ITEM_VOCAB = "item_id"
+CATEGORY_VOCAB = "category"
+EVENT_TYPE_VOCAB = "event_type"
+
+
+def raw_feature_spec(history_length: int) -> dict:
+    """Parsing spec of the raw examples that ingestion writes."""
+    import tensorflow as tf  # lazily: ingestion uses the keys without loading TensorFlow
+
+    spec: dict = {}
+    for key in BYTES_SEQUENCES:
+        spec[key] = tf.io.FixedLenFeature([history_length], tf.string)
+    for key in FLOAT_SEQUENCES:
+        spec[key] = tf.io.FixedLenFeature([history_length], tf.float32)
+    for key in INT_SEQUENCES:
+        spec[key] = tf.io.FixedLenFeature([history_length], tf.int64)
+    for key in BYTES_SCALARS:
+        spec[key] = tf.io.FixedLenFeature([], tf.string)
+    for key in FLOAT_SCALARS:
+        spec[key] = tf.io.FixedLenFeature([], tf.float32)
+    for key in INT_SCALARS:
+        spec[key] = tf.io.FixedLenFeature([], tf.int64)
+    return spec
