@@ -1,0 +1,60 @@
+"""Rich tables for people: the ingestion summary and schema anomalies of a run."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from rtrec.run_summary import RunSummary
+
+
+def _counts_table(title: str, part: dict) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("rows")
+    table.add_column("count", justify="right")
+    table.add_row("in", f"{part['rows_in']:,}")
+    table.add_row("accepted", f"{part['accepted']:,}")
+    for reason, n in part["rejected"].items():
+        table.add_row(f"rejected: {reason}", f"{n:,}")
+    table.add_row("duplicates removed", f"{part['duplicates_removed']:,}")
+    if "bot_filtered" in part:
+        table.add_row(f"bot-filtered ({part['bot_users']} users)", f"{part['bot_filtered']:,}")
+    return table
+
+
+def render_summary(console: Console, summary: RunSummary, took: float | None = None) -> None:
+    """Print row counts, rejections by reason, outputs, reconciliation and anomalies."""
+    report = summary.report
+    if report is None:
+        console.print("[yellow]No ingestion report found in this run's metadata.[/]")
+        return
+    events = report["events"]
+    console.print(_counts_table("Events", events))
+    console.print(_counts_table("Items", report["items"]))
+    out = report["output"]
+    console.print(
+        f"Output: {out['users']:,} users, {out['sessions']:,} sessions, "
+        f"{out['interactions']:,} interactions -> {out['train_examples']:,} train / "
+        f"{out['eval_examples']:,} eval examples ({out['eval_cold_targets']:,} eval targets "
+        f"unseen in training); eval cutoff {report.get('eval_cutoff_iso')}"
+    )
+    ok = all(report["reconciled"].values())
+    console.print(
+        ("[green]Reconciled[/]" if ok else "[red]NOT reconciled[/]")
+        + f": {events['rows_in']:,} in = {events['accepted']:,} accepted + "
+        f"{events['rejected_total']:,} rejected + {events['duplicates_removed']:,} duplicates + "
+        f"{events['bot_filtered']:,} bot events"
+    )
+    if took:
+        console.print(
+            f"Pipeline time {took:.0f}s ({events['rows_in'] / took:,.0f} input events/s end to end)"
+        )
+    if summary.anomalies:
+        for split, found in summary.anomalies.items():
+            if found:
+                console.print(f"[yellow]Schema anomalies in {split}:[/]")
+                for line in found:
+                    console.print(f"  {line}")
+            else:
+                console.print(f"Schema anomalies in {split}: none")
+    console.print(f"Dead letters and report: {summary.report_uri}/..")
