@@ -61,6 +61,19 @@ def movielens(src: str, out_dir: str, fmt: str) -> None:
     console.print(f"[green]Wrote[/] {paths['events']} and {paths['items']}")
 
 
+def _check_inputs(cfg: config_lib.RtrecConfig) -> None:
+    """Fail before anything is written when an input breaks the contract."""
+    from components.ingestion.sources import check_inputs
+    from rtrec import contract
+    from rtrec.data.tables import InputError
+
+    try:
+        check_inputs(cfg.events, contract.EVENT_REQUIRED_COLUMNS, "events")
+        check_inputs(cfg.items, contract.ITEM_REQUIRED_COLUMNS, "items")
+    except InputError as err:
+        raise click.ClickException(str(err)) from err
+
+
 def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
     from pipeline import local_runner
 
@@ -89,6 +102,7 @@ def run(events, items, config_path, output_dir, stop_after, overrides) -> None:
     )
     if not cfg.events or not cfg.items:
         raise click.UsageError("give --events and --items (or set them in --config)")
+    _check_inputs(cfg)
     took = _run_pipeline(cfg)
     console.print(f"Pipeline finished in {took:.0f}s; artifacts under {cfg.pipeline_root}")
     _inspect(cfg.metadata_path, took)

@@ -8,6 +8,7 @@ environment or a global path at import time; runners resolve paths when they run
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,10 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
     c.RATE: 1.0,
     c.SEARCH: 0.0,
 }
+
+
+# Name the runner explicitly: Beam >= 2.68 otherwise tries Prism, which downloads a binary.
+LOCAL_BEAM_ARGS: tuple[str, ...] = ("--runner=DirectRunner", "--direct_num_workers=1")
 
 
 @dataclass
@@ -85,9 +90,7 @@ class RtrecConfig:
     items: str = ""
     output_dir: str = "outputs/run"
     pipeline_name: str = "rtrec"
-    beam_args: list[str] = field(
-        default_factory=lambda: ["--runner=DirectRunner", "--direct_num_workers=1"]
-    )
+    beam_args: list[str] = field(default_factory=lambda: list(LOCAL_BEAM_ARGS))
     stop_after: str = "transform"
     """Last component to run: 'transform' (issue 2's pipeline) or later stages as they land."""
     ingestion: IngestionConfig = field(default_factory=IngestionConfig)
@@ -148,5 +151,8 @@ def load(path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -
         parts = key.strip().split(".")
         for part in parts[:-1]:
             target = target.setdefault(part, {})
-        target[parts[-1]] = yaml.safe_load(raw)
+        parsed = yaml.safe_load(raw)
+        # Times stay ISO-8601 strings (YAML would turn them into datetime objects).
+        is_time = isinstance(parsed, (datetime.date, datetime.datetime))
+        target[parts[-1]] = raw if is_time else parsed
     return from_dict(values)

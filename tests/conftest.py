@@ -10,7 +10,7 @@ import rtrec.env  # noqa: F401  (sets TF_USE_LEGACY_KERAS=1 before any test impo
 
 os.environ.setdefault("RTREC_PSEUDONYM_KEY", "test-key")
 
-LOCAL_BEAM_ARGS = ["--runner=DirectRunner", "--direct_num_workers=1"]
+from rtrec.config import LOCAL_BEAM_ARGS
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,8 +11,8 @@ import json
 import logging
 import os
 import time
-from typing import Optional
 from datetime import datetime, timezone
+from typing import Optional
 
 import apache_beam as beam
 from tfx.components.util import examples_utils
@@ -107,6 +107,30 @@ def finish_report(paths: beam_pipeline.OutputPaths, report_uri: str) -> dict:
     return report
 
 
+def run_ingestion(
+    events: str,
+    items: str,
+    cfg: IngestionConfig,
+    pipeline: beam.Pipeline,
+    examples_uri: str,
+    catalog_uri: str,
+    dead_letter_uri: str,
+    report_uri: str,
+) -> dict:
+    """Check inputs, run the Beam graph on ``pipeline`` and return the reconciled report.
+
+    The TFX component calls this with TFX's pipeline; tests call it with a plain DirectRunner
+    pipeline, so the graph is tested without the orchestrator.
+    """
+    params = resolve_params(events, items, cfg)
+    paths = output_paths(examples_uri, catalog_uri, dead_letter_uri, report_uri)
+    for uri in (examples_uri, catalog_uri, dead_letter_uri, report_uri):
+        os.makedirs(uri, exist_ok=True)
+    with pipeline as p:
+        beam_pipeline.build(p, params, paths)
+    return finish_report(paths, report_uri)
+
+
 @component(use_beam=True)
 def EventIngestion(  # noqa: N802  (TFX components are named like classes)
     events: Parameter[str],
@@ -124,11 +148,16 @@ def EventIngestion(  # noqa: N802  (TFX components are named like classes)
     with 'train' and 'eval' splits, the item catalog, the reconciled report, the dead letters.
     """
     cfg = IngestionConfig(**json.loads(ingestion_config))
-    params = resolve_params(events, items, cfg)
-    paths = output_paths(examples.uri, item_catalog.uri, dead_letter.uri, ingestion_report.uri)
-    with beam_pipeline_param as p:
-        beam_pipeline.build(p, params, paths)
-    report = finish_report(paths, ingestion_report.uri)
+    report = run_ingestion(
+        events,
+        items,
+        cfg,
+        beam_pipeline_param,
+        examples.uri,
+        item_catalog.uri,
+        dead_letter.uri,
+        ingestion_report.uri,
+    )
     examples.split_names = artifact_utils.encode_split_names(list(SPLITS))
     examples_utils.set_file_format(examples, "tfrecords_gzip")
     examples_utils.set_payload_format(examples, example_gen_pb2.PayloadFormat.FORMAT_TF_EXAMPLE)

@@ -30,7 +30,8 @@ def file_format(path: str) -> str:
     if suffix == ".parquet":
         return "parquet"
     raise InputError(
-        f"{path}: unsupported file extension {suffix!r}; use one of {', '.join(SUPPORTED_EXTENSIONS)}"
+        f"{path}: unsupported file extension {suffix!r}; "
+        f"use one of {', '.join(SUPPORTED_EXTENSIONS)}"
     )
 
 
