@@ -30,22 +30,61 @@ from rtrec.evaluation.runner import DEFAULT_BATCH, DEFAULT_KS, evaluate, format_
 
 ModelFactory = Callable[[TrainData], Recommender]
 
-#: Text encoders for the content baseline, by ``--encoder`` name.
-ENCODERS: dict[str, EmbedFn] = {"tfidf": tfidf_embed}
+EMBEDDING_CACHE = "outputs/embedding_cache"
+
+
+def bert_embed(texts: list[str]):
+    """all-MiniLM-L6-v2 sentence vectors (TensorFlow is imported only when this is used)."""
+    from trainer.text_vectors import embed_texts
+
+    return embed_texts(texts, "minilm", cache_dir=EMBEDDING_CACHE)
+
+
+def tiny_bert_embed(texts: list[str]):
+    """A tiny random BERT: for tests of the plumbing, not for quality."""
+    from trainer.text_vectors import embed_texts
+
+    return embed_texts(texts, "tiny")
+
+
+#: Text encoders for the content baseline and rtrec, by ``--encoder`` name.
+ENCODERS: dict[str, EmbedFn] = {
+    "tfidf": tfidf_embed,
+    "bert": bert_embed,
+    "tiny-bert": tiny_bert_embed,
+}
 
 BASELINES: tuple[str, ...] = ("popularity", "itemknn", "ease", "content")
+MODELS: tuple[str, ...] = (*BASELINES, "rtrec")
 
 
-def baseline_factories(encoder: str = "tfidf") -> dict[str, ModelFactory]:
-    """The built-in baselines by name; each factory builds an unfitted model for a split."""
+def rtrec_factory(encoder: str, settings: Mapping[str, object]) -> ModelFactory:
+    """rtrec's two-tower model, text vectors from ``encoder``, hyperparameters from ``settings``."""
+
+    def build(train: TrainData) -> Recommender:
+        from trainer.hparams import Hyperparameters
+        from trainer.offline import RtrecRecommender
+
+        hp = Hyperparameters.from_dict(dict(settings))
+        return RtrecRecommender(ENCODERS[encoder], hp)
+
+    return build
+
+
+def baseline_factories(
+    encoder: str = "tfidf", rtrec_settings: Mapping[str, object] | None = None
+) -> dict[str, ModelFactory]:
+    """The built-in models by name; each factory builds an unfitted model for a split."""
     if encoder not in ENCODERS:
         raise ValueError(f"unknown encoder {encoder!r}; use one of {', '.join(ENCODERS)}")
     embed_fn = ENCODERS[encoder]
+    rtrec_encoder = "tiny-bert" if encoder == "tiny-bert" else "bert"
     return {
         "popularity": lambda train: Popularity(),
         "itemknn": lambda train: ItemKNN(),
         "ease": lambda train: EASE(),
         "content": lambda train: ContentOnly(embed_fn, name=f"content-{encoder}"),
+        "rtrec": rtrec_factory(rtrec_encoder, rtrec_settings or {}),
     }
 
 
@@ -61,6 +100,7 @@ def run_quality(
     temporal_quantile: float = 0.9,
     batch_size: int = DEFAULT_BATCH,
     console: Console | None = None,
+    rtrec_settings: Mapping[str, object] | None = None,
 ) -> dict:
     """Evaluate the named baselines plus ``extra_models`` on each protocol; write and return JSON.
 
@@ -70,7 +110,7 @@ def run_quality(
     """
     console = console or Console()
     started = time.perf_counter()
-    available = baseline_factories(encoder)
+    available = baseline_factories(encoder, rtrec_settings)
     unknown = [name for name in models if name not in available]
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; built-in ones are {', '.join(available)}")
@@ -108,7 +148,12 @@ def run_quality(
             "dropped": log.dropped,
         },
         "splits": split_stats,
-        "settings": {"ks": list(ks), "encoder": encoder, "temporal_quantile": temporal_quantile},
+        "settings": {
+            "ks": list(ks),
+            "encoder": encoder,
+            "temporal_quantile": temporal_quantile,
+            "rtrec": dict(rtrec_settings or {}),
+        },
         "runtime_seconds": runtime,
     }
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +163,20 @@ def run_quality(
     return payload
 
 
+def parse_settings(pairs: Sequence[str]) -> dict[str, object]:
+    """``name=value`` strings to a dict, values read as JSON when they parse (else strings)."""
+    settings: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--rtrec-set {pair!r} must look like name=value")
+        try:
+            settings[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            settings[name] = raw
+    return settings
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: parse flags and call ``run_quality``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -125,7 +184,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--items", required=True, help="items table (CSV, JSONL or Parquet)")
     parser.add_argument("--out", required=True, help="where to write the results JSON")
     parser.add_argument("--protocol", nargs="+", default=list(PROTOCOLS), choices=list(PROTOCOLS))
-    parser.add_argument("--models", nargs="+", default=list(BASELINES), choices=list(BASELINES))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument(
+        "--rtrec-set", nargs="*", default=[], help="rtrec hyperparameters as name=value"
+    )
     parser.add_argument("--encoder", default="tfidf", choices=list(ENCODERS))
     parser.add_argument("--ks", nargs="+", type=int, default=list(DEFAULT_KS))
     parser.add_argument("--temporal-quantile", type=float, default=0.9)
@@ -141,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ks=args.ks,
         temporal_quantile=args.temporal_quantile,
         batch_size=args.batch_size,
+        rtrec_settings=parse_settings(args.rtrec_set),
     )
 
 

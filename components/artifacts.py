@@ -21,3 +21,9 @@ class DeadLetter(Artifact):
     """Rejected rows as JSON lines, each with its reason code, source file and line."""
 
     TYPE_NAME = "rtrec.DeadLetter"
+
+
+class TextEmbeddings(Artifact):
+    """Frozen-BERT vectors of item texts and queries, keyed by text hash (embeddings.npz)."""
+
+    TYPE_NAME = "rtrec.TextEmbeddings"

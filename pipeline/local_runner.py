@@ -26,6 +26,14 @@ def build(cfg: RtrecConfig) -> tfx.dsl.Pipeline:
         preprocessing_fn=PREPROCESSING_FN,
         transform_config=asdict(cfg.transform),
         beam_pipeline_args=list(cfg.beam_args),
+        encoder=cfg.trainer.encoder,
+        max_tokens=cfg.trainer.max_tokens,
+        embedding_cache_dir=(
+            os.path.abspath(cfg.trainer.embedding_cache_dir)
+            if cfg.trainer.embedding_cache_dir
+            else ""
+        ),
+        hparams={**cfg.trainer.hparams, "history_length": cfg.ingestion.history_length},
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             os.path.abspath(cfg.metadata_path)
         ),

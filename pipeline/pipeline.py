@@ -9,8 +9,10 @@ from __future__ import annotations
 from tfx import v1 as tfx
 
 from components.ingestion.component import EventIngestion
+from components.text_embeddings.component import TextEmbedder
+from components.trainer import RtrecTrainer
 
-STAGES = ("ingestion", "statistics", "schema", "validation", "transform")
+STAGES = ("ingestion", "statistics", "schema", "validation", "transform", "embeddings", "trainer")
 
 
 def create_pipeline(
@@ -22,10 +24,15 @@ def create_pipeline(
     preprocessing_fn: str,
     transform_config: dict,
     beam_pipeline_args: list[str],
+    encoder: str = "minilm",
+    max_tokens: int = 48,
+    embedding_cache_dir: str = "",
+    run_fn: str = "trainer.task.run_fn",
+    hparams: dict | None = None,
     metadata_connection_config=None,
-    stop_after: str = "transform",
+    stop_after: str = "trainer",
 ) -> tfx.dsl.Pipeline:
-    """Build ingestion -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform.
+    """Build ingestion -> statistics, schema, validation -> Transform -> text vectors -> Trainer.
 
     ``preprocessing_fn`` is a dotted path ("trainer.preprocessing.preprocessing_fn") so the same
     code runs in-process and inside a Kubeflow container image.
@@ -48,7 +55,25 @@ def create_pipeline(
         preprocessing_fn=preprocessing_fn,
         custom_config=transform_config,
     )
-    ordered = [ingestion, statistics, schema, validation, transform]
+    embeddings = TextEmbedder(
+        item_catalog=ingestion.outputs["item_catalog"],
+        examples=ingestion.outputs["examples"],
+        encoder=encoder,
+        max_tokens=max_tokens,
+        cache_dir=embedding_cache_dir,
+    )
+    trainer = RtrecTrainer(
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema.outputs["schema"],
+        item_catalog=ingestion.outputs["item_catalog"],
+        text_embeddings=embeddings.outputs["text_embeddings"],
+        run_fn=run_fn,
+        custom_config={
+            "hparams": {**(hparams or {}), "encoder": encoder, "max_tokens": max_tokens}
+        },
+    )
+    ordered = [ingestion, statistics, schema, validation, transform, embeddings, trainer]
     components = ordered[: STAGES.index(stop_after) + 1]
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,

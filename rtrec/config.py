@@ -65,21 +65,19 @@ class TransformConfig:
     item_oov_buckets: int = 10
     category_oov_buckets: int = 2
     item_min_frequency: int = 1
-    recency_buckets: int = 10
 
 
 @dataclass
 class TrainerConfig:
-    """Trainer settings passed to trainer.task.run_fn via custom_config."""
+    """Text embeddings and training settings (trainer/hparams.py lists every hyperparameter)."""
 
-    train_steps: int = 2000
-    eval_steps: int = 100
-    batch_size: int = 256
-    embedding_dim: int = 64
-    learning_rate: float = 0.003
-    content_tuning: str = "frozen"
-    bert_config: str = "minilm"
-    """'minilm' (packaged all-MiniLM-L6-v2 weights) or 'tiny' (random tiny BERT for tests)."""
+    encoder: str = "minilm"
+    """'minilm' (packaged all-MiniLM-L6-v2 weights) or 'tiny' (random tiny BERT, for tests)."""
+    max_tokens: int = 48
+    embedding_cache_dir: str = "outputs/embedding_cache"
+    """Text vectors cached by text hash across runs ('' disables the cache)."""
+    hparams: dict[str, Any] = field(default_factory=dict)
+    """Overrides of trainer.hparams.Hyperparameters, e.g. {"epochs": 6}."""
 
 
 @dataclass
@@ -91,8 +89,8 @@ class RtrecConfig:
     output_dir: str = "outputs/run"
     pipeline_name: str = "rtrec"
     beam_args: list[str] = field(default_factory=lambda: list(LOCAL_BEAM_ARGS))
-    stop_after: str = "transform"
-    """Last component to run: 'transform' (issue 2's pipeline) or later stages as they land."""
+    stop_after: str = "trainer"
+    """Last component to run (see pipeline.pipeline.STAGES)."""
     ingestion: IngestionConfig = field(default_factory=IngestionConfig)
     transform: TransformConfig = field(default_factory=TransformConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)

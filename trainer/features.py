@@ -33,6 +33,25 @@ ITEM_CREATED_AT = "created_at"
 ITEM_TRAIN_COUNT = "train_count"
 ITEM_FIRST_INTERACTION = "first_interaction"
 
+# Derived in the input pipeline (not in examples): the frozen BERT vector of QUERY.
+QUERY_VECTOR = "query_vector"
+
+# Age buckets of history steps: 1m, 5m, 15m, 1h, 3h, 12h, 1d, 3d, 7d, 30d, 90d (seconds).
+# Fixed and human-readable, so Transform, the trainer and serving bucket identically.
+RECENCY_BOUNDARIES_S: tuple[float, ...] = (
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+    10800.0,
+    43200.0,
+    86400.0,
+    259200.0,
+    604800.0,
+    2592000.0,
+    7776000.0,
+)
+
 # Padding in fixed-length history features (most recent interaction last).
 PAD_ITEM = ""
 PAD_AGE = -1.0

@@ -16,11 +16,11 @@ DEFAULTS = {
     "item_oov_buckets": 10,
     "category_oov_buckets": 2,
     "item_min_frequency": 1,
-    "recency_buckets": 10,
 }
 PASSTHROUGH = (
     fk.USER_KEY,
     fk.HISTORY_ITEM_IDS,
+    fk.HISTORY_EVENT_TYPES,
     fk.HISTORY_AGES_S,
     fk.HISTORY_LENGTH,
     fk.QUERY,
@@ -60,11 +60,8 @@ def preprocessing_fn(inputs: dict, custom_config: dict | None = None) -> dict:
     category = _dense(inputs[fk.TARGET_CATEGORY])
     category_vocab = _vocab_over([category], fk.CATEGORY_VOCAB)
 
-    log_age = tf.math.log1p(tf.maximum(inputs[fk.HISTORY_AGES_S], 0.0))
-    boundaries = tft.quantiles(
-        tf.boolean_mask(log_age, mask), num_buckets=cfg["recency_buckets"], epsilon=0.01
-    )
-    recency = tft.apply_buckets(log_age, boundaries)
+    boundaries = tf.constant([list(fk.RECENCY_BOUNDARIES_S)], tf.float32)
+    recency = tft.apply_buckets(inputs[fk.HISTORY_AGES_S], boundaries)
 
     out = {
         fk.HISTORY_ITEM_IDX_XF: tft.apply_vocabulary(history, items, num_oov_buckets=oov),

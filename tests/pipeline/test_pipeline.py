@@ -32,12 +32,20 @@ def _graph(stop_after: str):
 
 
 def test_create_pipeline_wires_components_in_order():
-    ids = [c.id for c in _graph("transform").components]
-    assert ids == ["EventIngestion", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform"]
+    ids = [c.id for c in _graph("trainer").components]
+    assert ids == [
+        "EventIngestion",
+        "StatisticsGen",
+        "SchemaGen",
+        "ExampleValidator",
+        "Transform",
+        "TextEmbedder",
+        "RtrecTrainer",
+    ]
     assert [c.id for c in _graph("ingestion").components] == ["EventIngestion"]
     with pytest.raises(ValueError, match="stop_after"):
         _graph("nonsense")
-    assert STAGES[-1] == "transform"
+    assert STAGES[-1] == "trainer"
 
 
 def test_missing_columns_fail_before_anything_is_written(tmp_path):

@@ -1,0 +1,66 @@
+"""Hyperparameters of the two-tower model, in one dataclass (defaults tuned on the sample world)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+CONTENT_TUNING = ("frozen", "adapter", "top_layers")
+NEGATIVES = ("full_catalog", "in_batch")
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Every knob of towers, objective and training; `validate` rejects impossible values."""
+
+    embedding_dim: int = 64
+    history_length: int = 20
+    num_blocks: int = 2
+    num_heads: int = 2
+    dropout: float = 0.1
+    id_dropout: float = 0.3
+    """Share of item occurrences whose id embedding is dropped, so the text path learns alone."""
+    use_user_id: bool = True
+    user_id_buckets: int = 20_000
+    user_id_dropout: float = 0.5
+    content_tuning: str = "adapter"
+    adapter_dim: int = 128
+    top_layers: int = 1
+    negatives: str = "full_catalog"
+    temperature: float = 0.05
+    logq_correction: bool = True
+    ranking_weight: float = 0.0
+    """Weight of the optional ranking head (predicts the target's event weight); 0 disables it."""
+    item_oov_buckets: int = 10
+    batch_size: int = 256
+    learning_rate: float = 0.003
+    epochs: int = 4
+    steps_per_epoch: int = 0
+    """0 means one pass over the training split per epoch."""
+    eval_ks: tuple[int, ...] = (10, 50)
+    max_eval_examples: int = 5000
+    encoder: str = "minilm"
+    max_tokens: int = 48
+    seed: int = 0
+
+    def validate(self) -> Hyperparameters:
+        if self.content_tuning not in CONTENT_TUNING:
+            raise ValueError(f"content_tuning={self.content_tuning!r}; use one of {CONTENT_TUNING}")
+        if self.negatives not in NEGATIVES:
+            raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
+        if self.embedding_dim % self.num_heads:
+            raise ValueError("embedding_dim must be divisible by num_heads")
+        for name in ("dropout", "id_dropout", "user_id_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1)")
+        return self
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Hyperparameters:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown hyperparameter(s) {unknown}; known: {sorted(known)}")
+        if "eval_ks" in values:
+            values = {**values, "eval_ks": tuple(values["eval_ks"])}
+        return cls(**values).validate()

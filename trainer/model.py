@@ -1,0 +1,137 @@
+"""The two-tower retrieval model (TFRS): user tower over fresh history, item tower over id + text.
+
+Following TFRS's "model = towers + task" design, the model implements only ``compute_loss``;
+serving top-K is built after training (``trainer/signatures.py``). Two objectives:
+``full_catalog`` (softmax over every catalog item; many negatives matter for sequential
+recommenders) and ``in_batch`` (TFRS ``Retrieval`` with logQ correction and accidental-hit
+removal, for catalogs too large to score each step). An optional ranking head predicts the
+target's event weight (multi-task).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from trainer import features as fk
+from trainer.catalog import Catalog
+from trainer.hparams import Hyperparameters
+from trainer.towers import ItemTower, UserTower
+
+
+class QueryVectors(tf.keras.layers.Layer):
+    """Query text -> precomputed frozen-BERT vector (zeros for '' or unseen text) for training."""
+
+    def __init__(self, queries: list[str], vectors: np.ndarray, text_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        init = tf.lookup.KeyValueTensorInitializer(
+            tf.constant(queries or ["\x00"], tf.string),
+            tf.range(max(len(queries), 1), dtype=tf.int64),
+        )
+        self.rows = tf.lookup.StaticHashTable(init, default_value=-1)
+        table = np.zeros((max(len(queries), 1) + 1, text_dim), np.float32)
+        if queries:
+            table[1:] = vectors
+        self.table = tf.Variable(table, trainable=False, name="query_vectors")
+
+    def call(self, queries: tf.Tensor) -> tf.Tensor:
+        return tf.gather(self.table, self.rows.lookup(queries) + 1)
+
+
+class RtrecModel(tfrs.Model):
+    """Two towers over a fixed catalog; ``user_vectors`` reads raw history features."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        vocab: list[str],
+        event_types: list[str],
+        hp: Hyperparameters,
+        queries: list[str] | None = None,
+        query_vectors: np.ndarray | None = None,
+    ):
+        super().__init__()
+        self.hp = hp.validate()
+        self.catalog = catalog
+        self.item_tower = ItemTower(catalog.ids, catalog.content, vocab, hp)
+        self.user_tower = UserTower(event_types, hp)
+        self.query_lookup = QueryVectors(
+            list(queries or []),
+            query_vectors if query_vectors is not None else np.zeros((0, catalog.text_dim)),
+            catalog.text_dim,
+        )
+        self.catalog_ids = tf.constant(catalog.ids, tf.string)
+        rows = tf.lookup.KeyValueTensorInitializer(
+            self.catalog_ids, tf.range(catalog.size, dtype=tf.int64)
+        )
+        self.catalog_rows = tf.lookup.StaticHashTable(rows, default_value=-1)
+        self.log_q = tf.constant(np.log(catalog.sampling_probability()), tf.float32)
+        self.retrieval = tfrs.tasks.Retrieval(
+            temperature=hp.temperature, remove_accidental_hits=True, name="retrieval"
+        )
+        self.ranking_head = None
+        if hp.ranking_weight > 0:
+            self.ranking_head = tf.keras.Sequential(
+                [
+                    tf.keras.layers.Dense(hp.embedding_dim, activation="gelu"),
+                    tf.keras.layers.Dense(1),
+                ]  # fmt: skip
+            )
+            self.ranking = tfrs.tasks.Ranking(loss=tf.keras.losses.MeanSquaredError())
+
+    def item_vectors(self, item_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """L2-normalized item vectors for raw ids (unknown ids: OOV id row + zero text)."""
+        return tf.math.l2_normalize(self.item_tower(item_ids, training=training), axis=-1)
+
+    def catalog_vectors(self, training: bool = False) -> tf.Tensor:
+        """Vectors of every catalog item, row i for catalog.ids[i]."""
+        return self.item_vectors(self.catalog_ids, training=training)
+
+    def user_vectors(
+        self, features: dict, training: bool = False, query_vectors: tf.Tensor | None = None
+    ) -> tf.Tensor:
+        """L2-normalized user vectors from raw history features (see trainer/features.py)."""
+        history = features[fk.HISTORY_ITEM_IDS]
+        mask = tf.not_equal(history, fk.PAD_ITEM)
+        if query_vectors is None:
+            query_vectors = self.query_lookup(features[fk.QUERY])
+        user = self.user_tower(
+            self.item_tower(history, training=training),
+            features[fk.HISTORY_EVENT_TYPES],
+            features[fk.HISTORY_AGES_S],
+            mask,
+            query_vectors,
+            features[fk.USER_KEY],
+            training=training,
+        )
+        return tf.math.l2_normalize(user, axis=-1)
+
+    def compute_loss(self, features: dict, training: bool = False) -> tf.Tensor:
+        users = self.user_vectors(features, training=training)
+        targets = features[fk.TARGET_ITEM_ID]
+        if self.hp.negatives == "full_catalog":
+            logits = tf.matmul(users, self.catalog_vectors(training), transpose_b=True)
+            labels = self.catalog_rows.lookup(targets)
+            losses = tf.keras.losses.sparse_categorical_crossentropy(
+                labels, logits / self.hp.temperature, from_logits=True
+            )
+            loss = tf.reduce_mean(losses)
+        else:
+            items = self.item_vectors(targets, training=training)
+            rows = tf.maximum(self.catalog_rows.lookup(targets), 0)
+            loss = self.retrieval(
+                users,
+                items,
+                candidate_sampling_probability=(
+                    tf.exp(tf.gather(self.log_q, rows)) if self.hp.logq_correction else None
+                ),
+                candidate_ids=targets,
+                compute_metrics=False,
+            )
+        if self.ranking_head is not None:
+            items = self.item_vectors(targets, training=training)
+            predicted = self.ranking_head(tf.concat([users, items, users * items], axis=1))
+            weight = tf.reshape(features[fk.TARGET_WEIGHT], [-1, 1])
+            loss += self.hp.ranking_weight * self.ranking(weight, predicted)
+        return loss

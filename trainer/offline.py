@@ -1,0 +1,115 @@
+"""rtrec as a quality-benchmark model: trains on a benchmark split without TFX, scores cases.
+
+The benchmark gives every model the same split (``rtrec.evaluation.protocols``); this adapter
+turns the split's training events into the same next-item examples the pipeline makes (through
+``components.ingestion.history``) and trains the same model, so its numbers are the product's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from components.ingestion import history
+from components.ingestion.parsing import Event
+from rtrec.config import DEFAULT_EVENT_WEIGHTS
+from rtrec.evaluation.content import item_texts
+from rtrec.evaluation.protocols import EvalCase, TrainData
+from trainer import features as fk
+from trainer.catalog import Catalog
+from trainer.data import array_dataset, arrays_from_examples
+from trainer.hparams import Hyperparameters
+from trainer.model import RtrecModel
+from trainer.train import fit
+
+SESSION_GAP_S = 1800.0
+
+
+def _examples_from_events(train: TrainData, hp: Hyperparameters) -> list[dict]:
+    events = train.events.sort_values(["user", "timestamp", "order"], kind="stable")
+    item_ids = train.log.item_ids
+    examples: list[dict] = []
+    for user, frame in events.groupby("user", sort=True):
+        timeline = [
+            Event(str(user), item_ids[item], etype, float(ts), None, "", "", (0, int(order)))
+            for item, etype, ts, order in zip(
+                frame["item"], frame["event_type"], frame["timestamp"], frame["order"]
+            )
+        ]
+        timeline.sort(key=lambda e: e.sort_key())
+        sessions = history.sessionize(timeline, SESSION_GAP_S)
+        steps = history.interactions(timeline, sessions, DEFAULT_EVENT_WEIGHTS)
+        for _, features in history.build_examples(
+            str(user), steps, hp.history_length, np.inf, frozenset()
+        ):
+            examples.append(features)
+    return examples
+
+
+def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: int) -> dict:
+    """History features of benchmark cases, with same-item runs collapsed as in training."""
+    ids, types, ages, keys = [], [], [], []
+    for case in cases:
+        steps: list[tuple[str, str, float]] = []
+        for item, etype, ts in zip(case.history, case.history_event_types, case.history_timestamps):
+            item_id = item_ids[int(item)]
+            weight = DEFAULT_EVENT_WEIGHTS.get(str(etype), 0.0)
+            if steps and steps[-1][0] == item_id:
+                if weight > DEFAULT_EVENT_WEIGHTS.get(steps[-1][1], 0.0):
+                    steps[-1] = (item_id, str(etype), steps[-1][2])
+                continue
+            steps.append((item_id, str(etype), float(ts)))
+        steps = steps[-length:]
+        now = float(case.history_timestamps[-1]) if len(case.history_timestamps) else 0.0
+        pad = length - len(steps)
+        ids.append([fk.PAD_ITEM] * pad + [s[0] for s in steps])
+        types.append([fk.PAD_ITEM] * pad + [s[1] for s in steps])
+        ages.append([fk.PAD_AGE] * pad + [now - s[2] for s in steps])
+        keys.append(str(case.user))
+    return {
+        fk.HISTORY_ITEM_IDS: np.array(ids, dtype=str),
+        fk.HISTORY_EVENT_TYPES: np.array(types, dtype=str),
+        fk.HISTORY_AGES_S: np.array(ages, dtype=np.float32),
+        fk.QUERY: np.array([""] * len(cases)),
+        fk.USER_KEY: np.array(keys),
+    }
+
+
+class RtrecRecommender:
+    """The rtrec two-tower model behind the benchmark's ``Recommender`` protocol."""
+
+    def __init__(
+        self,
+        embed_fn: Callable[[list[str]], np.ndarray],
+        hp: Hyperparameters | None = None,
+        name: str = "rtrec",
+    ):
+        self.embed_fn = embed_fn
+        self.hp = (hp or Hyperparameters()).validate()
+        self.name = name
+        self.model: RtrecModel | None = None
+        self.report: dict = {}
+
+    def fit(self, train: TrainData) -> None:
+        examples = _examples_from_events(train, self.hp)
+        arrays = arrays_from_examples(examples)
+        counts = np.bincount(train.events["item"].to_numpy(), minlength=train.n_items)
+        ids = [str(i) for i in train.log.item_ids]
+        texts = item_texts(train.catalog)
+        catalog = Catalog(ids, texts, texts, counts, np.asarray(self.embed_fn(texts), np.float32))
+        vocab = [ids[i] for i in np.flatnonzero(counts > 0)]
+        event_types = sorted(set(train.events["event_type"]))
+        self.model = RtrecModel(catalog, vocab, event_types, self.hp)
+        dataset = array_dataset(arrays, self.hp.batch_size, shuffle=True, seed=self.hp.seed)
+        self.report = fit(self.model, dataset, None, self.hp)
+        self.report["train_examples"] = len(examples)
+
+    def score(self, cases: Sequence[EvalCase]) -> np.ndarray:
+        if self.model is None:
+            raise RuntimeError("call fit() before score()")
+        features = case_features(cases, self.model.catalog.ids, self.hp.history_length)
+        batch = {key: tf.constant(value) for key, value in features.items()}
+        users = self.model.user_vectors(batch)
+        return tf.matmul(users, self.model.catalog_vectors(), transpose_b=True).numpy()

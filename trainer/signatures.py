@@ -1,0 +1,174 @@
+"""Serving export: one SavedModel with `recommend`, `search`, `embed_items` and `score`.
+
+Built after training, apart from the training model (the TFRS pattern): a ``BruteForce`` index
+over the whole catalog (core TF ops only; stock TF Serving has no ScaNN ops) and the BERT text
+encoder with in-graph TF Text tokenization for new items and search queries. History arrives
+raw (item ids, event types, Unix timestamps), so a request carries the user's latest clicks and
+the recommendations follow them without retraining. Conventions for every signature:
+histories are [batch, any length], most recent last, padded with '' (longer ones keep the most
+recent ``history_length``); unknown ids fall into OOV rows; ``now`` = 0 means the server clock;
+``k`` is clamped to [1, MAX_K].
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from trainer import features as fk
+from trainer.bert import BertTextEncoder
+from trainer.model import RtrecModel
+from trainer.ranking import exclude_and_top_k
+
+MAX_K = 100
+MAX_EXCLUDE = 100
+
+_HISTORY = [
+    tf.TensorSpec([None, None], tf.string, name="history_item_ids"),
+    tf.TensorSpec([None, None], tf.string, name="history_event_types"),
+    tf.TensorSpec([None, None], tf.int64, name="history_timestamps"),
+]
+_USER = tf.TensorSpec([None], tf.string, name="user_key")
+_NOW = tf.TensorSpec([None], tf.int64, name="now")
+_K = tf.TensorSpec([], tf.int32, name="k")
+
+
+def _fit_width(x: tf.Tensor, width: int, pad) -> tf.Tensor:
+    """Keep the last ``width`` columns, left-padding with ``pad`` when there are fewer."""
+    x = x[:, -width:]
+    missing = width - tf.shape(x)[1]
+    return tf.pad(x, [[0, 0], [missing, 0]], constant_values=pad)
+
+
+class ServingModule(tf.Module):
+    """The exported object: trained towers, the catalog index and the text encoder."""
+
+    def __init__(self, model: RtrecModel, encoder: BertTextEncoder):
+        super().__init__()
+        self.model = model
+        self.encoder = encoder
+        self.length = model.hp.history_length
+        self.index = tfrs.layers.factorized_top_k.BruteForce(
+            k=min(MAX_K + self.length + MAX_EXCLUDE, model.catalog.size)
+        )
+        self.index.index(model.catalog_vectors(), model.catalog_ids)
+        self.index(tf.zeros([1, model.hp.embedding_dim]))  # build it before saving
+
+    def _features(self, ids, types, timestamps, user_key, now) -> dict:
+        ids = _fit_width(ids, self.length, fk.PAD_ITEM)
+        types = _fit_width(types, self.length, fk.PAD_ITEM)
+        timestamps = _fit_width(timestamps, self.length, tf.constant(0, tf.int64))
+        clock = tf.cast(tf.timestamp(), tf.int64)
+        now = tf.where(now > 0, now, clock)
+        ages = tf.cast(now[:, None] - timestamps, tf.float32)
+        real = tf.not_equal(ids, fk.PAD_ITEM)
+        return {
+            fk.HISTORY_ITEM_IDS: ids,
+            fk.HISTORY_EVENT_TYPES: types,
+            fk.HISTORY_AGES_S: tf.where(real, tf.maximum(ages, 0.0), fk.PAD_AGE),
+            fk.USER_KEY: user_key,
+        }
+
+    def _top_k(self, users, features, exclude_ids, k) -> dict:
+        k = tf.clip_by_value(k, 1, min(MAX_K, self.model.catalog.size))
+        exclude = tf.concat(
+            [features[fk.HISTORY_ITEM_IDS], _fit_width(exclude_ids, MAX_EXCLUDE, fk.PAD_ITEM)], 1
+        )
+        scores, ids = self.index(users)
+        top_ids, top_scores = exclude_and_top_k(ids, scores, exclude, k)
+        return {"item_ids": top_ids, "scores": top_scores}
+
+    def _users(self, features, query_vectors) -> tf.Tensor:
+        return self.model.user_vectors(features, training=False, query_vectors=query_vectors)
+
+    @tf.function(
+        input_signature=[
+            *_HISTORY,
+            _USER,
+            tf.TensorSpec([None, None], tf.string, name="exclude_item_ids"),
+            _K,
+            _NOW,
+        ]
+    )
+    def recommend(self, history_item_ids, history_event_types, history_timestamps, user_key,
+                  exclude_item_ids, k, now):  # fmt: skip
+        """Top-k catalog items for fresh histories, history and ``exclude_item_ids`` removed."""
+        features = self._features(
+            history_item_ids, history_event_types, history_timestamps, user_key, now
+        )
+        zeros = tf.zeros([tf.shape(user_key)[0], self.model.catalog.text_dim])
+        return self._top_k(self._users(features, zeros), features, exclude_item_ids, k)
+
+    @tf.function(input_signature=_HISTORY)
+    def recommend_history(self, history_item_ids, history_event_types, history_timestamps):
+        """The simplest call (the default signature): a history only, top 10, server clock."""
+        batch = tf.shape(history_item_ids)[0]
+        return self.recommend(
+            history_item_ids,
+            history_event_types,
+            history_timestamps,
+            tf.fill([batch], ""),
+            tf.fill([batch, 1], ""),
+            tf.constant(10),
+            tf.zeros([batch], tf.int64),
+        )
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([None], tf.string, name="query"), *_HISTORY, _USER, _K, _NOW]
+    )
+    def search(self, query, history_item_ids, history_event_types, history_timestamps,
+               user_key, k, now):  # fmt: skip
+        """Personalized search: the query text (BERT in the graph) combined with the history."""
+        features = self._features(
+            history_item_ids, history_event_types, history_timestamps, user_key, now
+        )
+        query_vectors = self.encoder(query)
+        no_query = tf.equal(tf.strings.length(query), 0)[:, None]
+        query_vectors = tf.where(no_query, tf.zeros_like(query_vectors), query_vectors)
+        empty = tf.fill([tf.shape(query)[0], 1], "")
+        return self._top_k(self._users(features, query_vectors), features, empty, k)
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None], tf.string, name="item_ids"),
+            tf.TensorSpec([None], tf.string, name="texts"),
+        ]
+    )
+    def embed_items(self, item_ids, texts):
+        """Item vectors from id + text: how a new item is indexed without retraining."""
+        tower = self.model.item_tower
+        vectors = tower.text_part(self.encoder(texts)) + tower.id_part(item_ids)
+        return {"embeddings": tf.math.l2_normalize(vectors, axis=-1)}
+
+    @tf.function(
+        input_signature=[
+            *_HISTORY,
+            _USER,
+            tf.TensorSpec([None, None], tf.string, name="candidate_item_ids"),
+            _NOW,
+        ]
+    )
+    def score(self, history_item_ids, history_event_types, history_timestamps, user_key,
+              candidate_item_ids, now):  # fmt: skip
+        """Scores of given candidates for each history (re-ranking another system's results)."""
+        features = self._features(
+            history_item_ids, history_event_types, history_timestamps, user_key, now
+        )
+        zeros = tf.zeros([tf.shape(user_key)[0], self.model.catalog.text_dim])
+        users = self._users(features, zeros)
+        items = self.model.item_vectors(candidate_item_ids)
+        return {"scores": tf.einsum("bd,bmd->bm", users, items)}
+
+
+def export(model: RtrecModel, encoder: BertTextEncoder, path: str) -> str:
+    """Save the serving SavedModel to ``path`` (a TF Serving version folder)."""
+    module = ServingModule(model, encoder)
+    signatures = {
+        "serving_default": module.recommend_history,
+        "recommend": module.recommend,
+        "search": module.search,
+        "embed_items": module.embed_items,
+        "score": module.score,
+    }
+    tf.saved_model.save(module, path, signatures=signatures)
+    return path

@@ -1,0 +1,69 @@
+"""The TFX Trainer entry point: ``run_fn`` reads the run's artifacts, trains, and exports.
+
+Thin on purpose: every step is a builder that tests call without TFX.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import tensorflow_transform as tft
+
+from components.text_embeddings.component import load_embeddings
+from trainer import features as fk
+from trainer.bert import BertTextEncoder, EncoderSpec
+from trainer.catalog import from_artifacts
+from trainer.data import take_arrays, tfx_dataset
+from trainer.hparams import Hyperparameters
+from trainer.model import RtrecModel
+from trainer.params import content_parameter_counts
+from trainer.signatures import export
+from trainer.train import fit
+
+REPORT_FILE = "training_report.json"
+CATALOG_URI = "item_catalog_uri"
+EMBEDDINGS_URI = "text_embeddings_uri"
+
+
+def _vocabulary(output: tft.TFTransformOutput, name: str) -> list[str]:
+    return [
+        v.decode("utf-8") if isinstance(v, bytes) else v for v in output.vocabulary_by_name(name)
+    ]
+
+
+def run_fn(fn_args) -> None:
+    """Train the two-tower model on Transform's output and export the serving SavedModel."""
+    config = dict(fn_args.custom_config or {})
+    hp = Hyperparameters.from_dict(config.get("hparams", {}))
+    transform = tft.TFTransformOutput(fn_args.transform_output)
+    texts, vectors = load_embeddings(config[EMBEDDINGS_URI])
+    by_text = dict(zip(texts, vectors))
+    catalog = from_artifacts(config[CATALOG_URI], by_text)
+    queries = sorted(set(texts) - set(catalog.texts))
+    model = RtrecModel(
+        catalog,
+        _vocabulary(transform, fk.ITEM_VOCAB),
+        _vocabulary(transform, fk.EVENT_TYPE_VOCAB),
+        hp,
+        queries,
+        np.stack([by_text[q] for q in queries]) if queries else None,
+    )
+    schema = transform.transformed_metadata.schema
+    train = tfx_dataset(
+        fn_args.train_files, fn_args.data_accessor, schema, hp.batch_size, hp.history_length, True
+    )
+    evaluation = tfx_dataset(
+        fn_args.eval_files, fn_args.data_accessor, schema, 1024, hp.history_length, False
+    )
+    eval_arrays = take_arrays(evaluation, hp.max_eval_examples)
+    report = fit(model, train, eval_arrays, hp, log_dir=fn_args.model_run_dir)
+    encoder = BertTextEncoder(EncoderSpec(hp.encoder, hp.max_tokens))
+    export(model, encoder, fn_args.serving_model_dir)
+    report["content_parameters"] = content_parameter_counts(hp, encoder)
+    report["catalog_items"] = catalog.size
+    report["hparams"] = {k: v for k, v in vars(hp).items()}
+    os.makedirs(fn_args.model_run_dir, exist_ok=True)
+    with open(os.path.join(fn_args.model_run_dir, REPORT_FILE), "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, default=float)

@@ -1,0 +1,188 @@
+"""The towers: items (id + BERT text), behaviour (causal self-attention) and the user/query mix.
+
+Towers take raw strings and do their own lookups with the same hashing as tf.Transform's
+``apply_vocabulary`` (``StaticVocabularyTable``), so the served model needs no Transform graph
+and the benchmark can build it without TFX; a test checks that both agree on real data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from trainer import features as fk
+from trainer.hparams import Hyperparameters
+
+
+def vocabulary_table(vocab: list[str], oov_buckets: int) -> tf.lookup.StaticVocabularyTable:
+    """String -> index, unseen strings hashed into ``oov_buckets`` rows after the vocabulary."""
+    init = tf.lookup.KeyValueTensorInitializer(
+        tf.constant(vocab or ["<none>"], tf.string),
+        tf.range(max(len(vocab), 1), dtype=tf.int64),
+    )
+    return tf.lookup.StaticVocabularyTable(init, num_oov_buckets=oov_buckets)
+
+
+class _Adapter(tf.keras.layers.Layer):
+    """Residual bottleneck adapter over frozen text vectors (parameter-efficient tuning)."""
+
+    def __init__(self, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.width = width
+
+    def build(self, input_shape):
+        self.down = tf.keras.layers.Dense(self.width, activation="gelu")
+        self.up = tf.keras.layers.Dense(int(input_shape[-1]), kernel_initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        return x + self.up(self.down(x))
+
+
+class ItemTower(tf.keras.layers.Layer):
+    """Item id -> id embedding (OOV rows for unseen ids) + projected BERT text vector.
+
+    During training the id part is dropped for ``id_dropout`` of item occurrences, so the text
+    path alone must place items well: that is how an item nobody has interacted with yet is
+    served by its text (cold start).
+    """
+
+    def __init__(
+        self,
+        catalog_ids: list[str],
+        content: np.ndarray,
+        vocab: list[str],
+        hp: Hyperparameters,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.hp = hp
+        rows = tf.lookup.KeyValueTensorInitializer(
+            tf.constant(catalog_ids, tf.string), tf.range(len(catalog_ids), dtype=tf.int64)
+        )
+        self.content_rows = tf.lookup.StaticHashTable(rows, default_value=len(catalog_ids))
+        padded = np.concatenate([content, np.zeros((1, content.shape[1]), np.float32)])
+        self.content = tf.Variable(padded.astype(np.float32), trainable=False, name="content")
+        self.id_table = vocabulary_table(vocab, hp.item_oov_buckets)
+        self.id_embedding = tf.keras.layers.Embedding(
+            len(vocab) + hp.item_oov_buckets,
+            hp.embedding_dim,
+            embeddings_initializer=tf.keras.initializers.RandomNormal(stddev=0.01),
+            name="item_id_embedding",
+        )
+        self.adapter = _Adapter(hp.adapter_dim) if hp.content_tuning == "adapter" else None
+        self.projection = tf.keras.layers.Dense(hp.embedding_dim, name="content_projection")
+
+    def text_part(self, text_vectors: tf.Tensor) -> tf.Tensor:
+        """Project text vectors (from the table or from the in-graph BERT) into item space."""
+        x = self.adapter(text_vectors) if self.adapter is not None else text_vectors
+        return self.projection(x)
+
+    def id_part(self, item_ids: tf.Tensor) -> tf.Tensor:
+        return self.id_embedding(self.id_table.lookup(item_ids))
+
+    def call(self, item_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
+        text = tf.gather(self.content, self.content_rows.lookup(item_ids))
+        ids = self.id_part(item_ids)
+        if training and self.hp.id_dropout > 0:
+            keep = tf.random.uniform(tf.shape(item_ids)) >= self.hp.id_dropout
+            ids *= tf.cast(keep, ids.dtype)[..., None]
+        return self.text_part(text) + ids
+
+
+class _Block(tf.keras.layers.Layer):
+    """Pre-norm transformer block: masked self-attention and a feed-forward layer."""
+
+    def __init__(self, dim: int, heads: int, dropout: float, **kwargs):
+        super().__init__(**kwargs)
+        self.attention = tf.keras.layers.MultiHeadAttention(heads, dim // heads, dropout=dropout)
+        self.ffn = tf.keras.Sequential(
+            [tf.keras.layers.Dense(dim * 2, activation="gelu"), tf.keras.layers.Dense(dim)]
+        )
+        self.norm1 = tf.keras.layers.LayerNormalization()
+        self.norm2 = tf.keras.layers.LayerNormalization()
+        self.drop = tf.keras.layers.Dropout(dropout)
+
+    def call(self, x: tf.Tensor, mask: tf.Tensor, training: bool = False) -> tf.Tensor:
+        h = self.norm1(x)
+        x = x + self.drop(self.attention(h, h, attention_mask=mask, training=training), training)
+        return x + self.drop(self.ffn(self.norm2(x)), training=training)
+
+
+class BehaviourTower(tf.keras.layers.Layer):
+    """SASRec-style encoder of the most recent interactions (most recent last).
+
+    Each step adds its item vector, event-type, recency-bucket and position embeddings; causal
+    attention over real (unpadded) steps; the output at the last position is the summary.
+    """
+
+    def __init__(self, event_types: list[str], hp: Hyperparameters, **kwargs):
+        super().__init__(**kwargs)
+        self.hp = hp
+        dim = hp.embedding_dim
+        self.type_table = vocabulary_table(event_types, 1)
+        self.type_embedding = tf.keras.layers.Embedding(len(event_types) + 1, dim)
+        self.recency_embedding = tf.keras.layers.Embedding(len(fk.RECENCY_BOUNDARIES_S) + 1, dim)
+        self.position_embedding = tf.keras.layers.Embedding(hp.history_length, dim)
+        self.blocks = [_Block(dim, hp.num_heads, hp.dropout) for _ in range(hp.num_blocks)]
+        self.norm = tf.keras.layers.LayerNormalization()
+        self.drop = tf.keras.layers.Dropout(hp.dropout)
+
+    def call(self, item_vectors, event_types, ages_s, mask, training: bool = False):
+        length = self.hp.history_length
+        buckets = tf.raw_ops.Bucketize(
+            input=tf.cast(ages_s, tf.float32), boundaries=list(fk.RECENCY_BOUNDARIES_S)
+        )
+        x = (
+            item_vectors
+            + self.type_embedding(self.type_table.lookup(event_types))
+            + self.recency_embedding(buckets)
+            + self.position_embedding(tf.range(length))[None]
+        )
+        real = tf.cast(mask, x.dtype)[..., None]
+        x = self.drop(x * real, training=training)
+        causal = tf.linalg.band_part(tf.ones([length, length], tf.bool), -1, 0)
+        attend = tf.logical_and(causal[None], mask[:, None, :])
+        for block in self.blocks:
+            x = block(x, attend, training=training)
+        return self.norm(x[:, -1])
+
+
+class UserTower(tf.keras.layers.Layer):
+    """Mixes the behaviour summary, an optional query vector and an optional user-id embedding.
+
+    The user-id embedding is dropped for ``user_id_dropout`` of training examples (and is absent
+    for an empty key), so users the model never saw are served from their history alone.
+    """
+
+    def __init__(self, event_types: list[str], hp: Hyperparameters, **kwargs):
+        super().__init__(**kwargs)
+        self.hp = hp
+        dim = hp.embedding_dim
+        self.behaviour = BehaviourTower(event_types, hp)
+        self.query_projection = tf.keras.layers.Dense(dim, name="query_projection")
+        self.user_embedding = (
+            tf.keras.layers.Embedding(hp.user_id_buckets, dim, name="user_embedding")
+            if hp.use_user_id
+            else None
+        )
+        self.mix = tf.keras.Sequential(
+            [tf.keras.layers.Dense(dim * 2, activation="gelu"), tf.keras.layers.Dense(dim)]
+        )
+
+    def call(self, history_vectors, event_types, ages_s, mask, query_vectors, user_keys,
+             training: bool = False):  # fmt: skip
+        has_history = tf.cast(tf.reduce_any(mask, axis=1, keepdims=True), tf.float32)
+        has_query = tf.cast(tf.reduce_any(query_vectors != 0, axis=1, keepdims=True), tf.float32)
+        sequence = (
+            self.behaviour(history_vectors, event_types, ages_s, mask, training) * has_history
+        )
+        parts = [sequence, self.query_projection(query_vectors) * has_query, has_history, has_query]
+        if self.user_embedding is not None:
+            buckets = tf.strings.to_hash_bucket_fast(user_keys, self.hp.user_id_buckets)
+            known = tf.cast(user_keys != "", tf.float32)[:, None]
+            if training and self.hp.user_id_dropout > 0:
+                keep = tf.random.uniform(tf.shape(known)) >= self.hp.user_id_dropout
+                known *= tf.cast(keep, tf.float32)
+            parts.append(self.user_embedding(buckets) * known)
+        return sequence + self.mix(tf.concat(parts, axis=1))

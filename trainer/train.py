@@ -1,0 +1,102 @@
+"""Training loop: Keras fit with TensorBoard, full-catalog eval recall@K per epoch, projector."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins import projector
+
+from trainer.hparams import Hyperparameters
+from trainer.model import RtrecModel
+from trainer.ranking import evaluate_examples
+
+
+class RetrievalEvalCallback(tf.keras.callbacks.Callback):
+    """After each epoch: recall/NDCG@K over the whole catalog on held-out examples.
+
+    In-batch metrics flatter a retriever (few, easy negatives); full-catalog ranking with the
+    history excluded is what the Evaluator and the benchmark measure, so it is logged here too.
+    """
+
+    def __init__(self, arrays: dict, ks: tuple[int, ...], log_dir: str | None):
+        super().__init__()
+        self.arrays, self.ks = arrays, ks
+        self.writer = (
+            tf.summary.create_file_writer(os.path.join(log_dir, "eval")) if log_dir else None
+        )
+        self.history: list[dict] = []
+
+    def on_epoch_end(self, epoch: int, logs=None):
+        results = evaluate_examples(self.model, self.arrays, self.ks)
+        self.history.append(results)
+        flat = {f"{s}/{m}": v for s, ms in results.items() for m, v in ms.items()}
+        if logs is not None:
+            logs.update({f"eval_{k}": v for k, v in flat.items() if k.startswith("all/")})
+        if self.writer:
+            with self.writer.as_default():
+                for key, value in flat.items():
+                    tf.summary.scalar(key, value, step=epoch)
+            self.writer.flush()
+
+
+def write_projector(model: RtrecModel, log_dir: str, sample: int = 2000, seed: int = 0) -> str:
+    """Item vectors of a sample of the catalog with their titles, for TensorBoard's projector."""
+    folder = os.path.join(log_dir, "projector")
+    os.makedirs(folder, exist_ok=True)
+    n = model.catalog.size
+    rows = np.sort(np.random.default_rng(seed).choice(n, size=min(sample, n), replace=False))
+    vectors = tf.gather(model.catalog_vectors(), rows)
+    with open(os.path.join(folder, "metadata.tsv"), "w", encoding="utf-8") as handle:
+        handle.write("item_id\ttitle\n")
+        for row in rows:
+            title = model.catalog.titles[row].replace("\t", " ").replace("\n", " ")
+            handle.write(f"{model.catalog.ids[row]}\t{title}\n")
+    checkpoint = tf.train.Checkpoint(item_embedding=tf.Variable(vectors))
+    checkpoint.save(os.path.join(folder, "embedding.ckpt"))
+    config = projector.ProjectorConfig()
+    embedding = config.embeddings.add()
+    embedding.tensor_name = "item_embedding/.ATTRIBUTES/VARIABLE_VALUE"
+    embedding.metadata_path = "metadata.tsv"
+    projector.visualize_embeddings(folder, config)
+    return folder
+
+
+def fit(
+    model: RtrecModel,
+    train: tf.data.Dataset,
+    eval_arrays: dict | None,
+    hp: Hyperparameters,
+    log_dir: str | None = None,
+) -> dict:
+    """Train ``model``; returns per-epoch losses, eval metrics and examples/s."""
+    tf.keras.utils.set_random_seed(hp.seed)
+    model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
+    callbacks: list = []
+    evaluator = None
+    if eval_arrays is not None:
+        evaluator = RetrievalEvalCallback(eval_arrays, hp.eval_ks, log_dir)
+        callbacks.append(evaluator)
+    if log_dir:
+        callbacks.append(tf.keras.callbacks.TensorBoard(log_dir, update_freq=50))
+    started = time.perf_counter()
+    history = model.fit(
+        train.repeat() if hp.steps_per_epoch else train,
+        epochs=hp.epochs,
+        steps_per_epoch=hp.steps_per_epoch or None,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    seconds = time.perf_counter() - started
+    steps = hp.steps_per_epoch or int(history.params.get("steps") or 0)
+    examples = steps * hp.batch_size * hp.epochs
+    if log_dir:
+        write_projector(model, log_dir)
+    return {
+        "loss": history.history["loss"],
+        "eval": evaluator.history if evaluator else [],
+        "seconds": seconds,
+        "examples_per_second": examples / seconds if seconds and examples else None,
+    }
