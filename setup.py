@@ -10,7 +10,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=["rtrec*", "pipeline*", "components*", "trainer*", "serving*"]),
-    package_data={"serving": ["config/*", "deploy/*"]},
+    package_data={"serving": ["config/*", "deploy/*", "op_allowlist/*"]},
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",

@@ -29,7 +29,7 @@ def exclude_and_top_k(
         axis=2,
     )
     scores = tf.where(excluded, tf.fill(tf.shape(candidate_scores), -np.inf), candidate_scores)
-    best, order = tf.math.top_k(scores, k=k)
+    best, order = tf.math.top_k(scores, k=tf.minimum(k, tf.shape(scores)[1]))
     return tf.gather(candidate_ids, order, batch_dims=1), best
 
 

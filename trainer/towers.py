@@ -63,6 +63,7 @@ class ItemTower(tf.keras.layers.Layer):
         self.content_rows = tf.lookup.StaticHashTable(rows, default_value=len(catalog_ids))
         padded = np.concatenate([content, np.zeros((1, content.shape[1]), np.float32)])
         self.content = tf.Variable(padded.astype(np.float32), trainable=False, name="content")
+        self.vocab_size = len(vocab)
         self.id_table = vocabulary_table(vocab, hp.item_oov_buckets)
         self.id_embedding = tf.keras.layers.Embedding(
             len(vocab) + hp.item_oov_buckets,
@@ -79,7 +80,14 @@ class ItemTower(tf.keras.layers.Layer):
         return self.projection(x)
 
     def id_part(self, item_ids: tf.Tensor) -> tf.Tensor:
-        return self.id_embedding(self.id_table.lookup(item_ids))
+        """Id embedding of known ids; zero for ids outside the vocabulary (their OOV bucket).
+
+        A shared hashed OOV vector would make every cold item look alike; zero leaves them
+        to their text, which is what the id dropout trained for.
+        """
+        index = self.id_table.lookup(item_ids)
+        known = tf.cast(index < self.vocab_size, tf.float32)[..., None]
+        return self.id_embedding(index) * known
 
     def call(self, item_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
         text = tf.gather(self.content, self.content_rows.lookup(item_ids))

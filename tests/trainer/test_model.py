@@ -1,0 +1,63 @@
+"""The model learns planted structure, serves cold items by text, and both objectives train."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import tensorflow as tf
+
+from tests.trainer.conftest import toy_examples
+from trainer import features as fk
+from trainer.data import array_dataset
+from trainer.model import RtrecModel
+from trainer.ranking import evaluate_examples, rank_catalog
+from trainer.train import fit
+
+
+def test_training_lowers_the_loss(trained):
+    _, report = trained
+    assert report["loss"][-1] < report["loss"][0] * 0.9
+    assert report["examples_per_second"] is None or report["examples_per_second"] > 0
+
+
+def test_beats_popularity_on_planted_structure(trained, toy_catalog):
+    model, _ = trained
+    held_out = toy_examples(300, seed=1)
+    metrics = evaluate_examples(model, held_out, (10,))["all"]
+    # Popularity: the 10 most trained items (minus history) for everyone.
+    popular = np.argsort(-toy_catalog.train_counts, kind="stable")
+    hits = 0
+    for history, target in zip(held_out[fk.HISTORY_ITEM_IDS], held_out[fk.TARGET_ITEM_ID]):
+        ranked = [toy_catalog.ids[i] for i in popular if toy_catalog.ids[i] not in history][:10]
+        hits += target in ranked
+    assert metrics["HR@10"] > 2 * hits / len(held_out[fk.TARGET_ITEM_ID])
+    assert metrics["HR@10"] > 0.5
+
+
+def test_history_items_are_never_recommended(trained):
+    model, _ = trained
+    arrays = toy_examples(50, seed=2)
+    ranked = rank_catalog(model, arrays, 10)
+    for rows, history in zip(ranked, arrays[fk.HISTORY_ITEM_IDS]):
+        assert not set(model.catalog.ids[r] for r in rows) & set(history)
+
+
+def test_cold_item_is_reachable_by_its_text(trained, toy_catalog):
+    model, _ = trained
+    cold_rows = [toy_catalog.size - 2, toy_catalog.size - 1]  # the last type's untrained items
+    arrays = toy_examples(400, seed=6)
+    same_type = np.array([row[-1].startswith("novel") for row in arrays[fk.HISTORY_ITEM_IDS]])
+    batch = {k: tf.constant(v[same_type]) for k, v in arrays.items()}
+    scores = tf.matmul(model.user_vectors(batch), model.catalog_vectors(), transpose_b=True)
+    scores = scores.numpy()
+    other_types = [i for i, item in enumerate(toy_catalog.ids) if not item.startswith("novel")]
+    assert scores[:, cold_rows].mean() > scores[:, other_types].mean()
+
+
+def test_in_batch_objective_with_logq_and_ranking_head_trains(toy_catalog, tiny_hp):
+    hp = replace(tiny_hp, negatives="in_batch", ranking_weight=0.5, epochs=2, eval_ks=(10,))
+    model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
+    arrays = toy_examples(256, seed=7)
+    report = fit(model, array_dataset(arrays, 64, True), arrays, hp)
+    assert np.all(np.isfinite(report["loss"])) and len(report["eval"]) == 2

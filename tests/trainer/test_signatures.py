@@ -1,0 +1,136 @@
+"""The exported SavedModel: every signature round-trips, bad input is handled, ops are servable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from serving.savedmodel_ops import saved_model_ops, unsupported_ops
+from tests.trainer.conftest import LENGTH, toy_examples
+from trainer import features as fk
+from trainer.ranking import rank_catalog
+from trainer.signatures import MAX_K, export
+
+NOW = 1_750_000_000
+
+
+@pytest.fixture(scope="module")
+def exported(trained, encoder, tmp_path_factory):
+    model, _ = trained
+    path = str(tmp_path_factory.mktemp("model") / "1")
+    export(model, encoder, path)
+    return model, tf.saved_model.load(path), path
+
+
+def _history(arrays, n):
+    ids = arrays[fk.HISTORY_ITEM_IDS][:n]
+    ages = arrays[fk.HISTORY_AGES_S][:n]
+    timestamps = np.where(ids == "", 0, NOW - ages).astype(np.int64)
+    return {
+        "history_item_ids": tf.constant(ids),
+        "history_event_types": tf.constant(arrays[fk.HISTORY_EVENT_TYPES][:n]),
+        "history_timestamps": tf.constant(timestamps),
+    }
+
+
+def _recommend(loaded, history, k=10, user_key=None, exclude=None):
+    n = int(history["history_item_ids"].shape[0])
+    return loaded.signatures["recommend"](
+        **history,
+        user_key=tf.constant(user_key or [""] * n),
+        exclude_item_ids=tf.constant(exclude or [[""]] * n),
+        k=tf.constant(k),
+        now=tf.constant([NOW] * n, tf.int64),
+    )
+
+
+def test_recommend_matches_the_in_process_model(exported):
+    model, loaded, _ = exported
+    arrays = toy_examples(20, seed=11)
+    arrays[fk.USER_KEY] = np.array([""] * 20)
+    served = _recommend(loaded, _history(arrays, 20))["item_ids"].numpy().astype(str)
+    expected = rank_catalog(model, arrays, 10)
+    assert [list(r) for r in served] == [[model.catalog.ids[i] for i in row] for row in expected]
+
+
+def test_default_signature_and_exclusions(exported):
+    _, loaded, _ = exported
+    history = _history(toy_examples(3, seed=12), 3)
+    default = loaded.signatures["serving_default"](**history)
+    assert default["item_ids"].shape == (3, 10)
+    first = _recommend(loaded, history)["item_ids"].numpy().astype(str)
+    excluded = _recommend(loaded, history, exclude=[[first[i][0]] for i in range(3)])
+    excluded = excluded["item_ids"].numpy().astype(str)
+    assert all(first[i][0] not in excluded[i] for i in range(3))
+
+
+def test_search_embed_and_score_round_trip(exported, encoder):
+    model, loaded, _ = exported
+    history = _history(toy_examples(2, seed=13), 2)
+    found = loaded.signatures["search"](
+        query=tf.constant(["tent model", ""]),
+        **history,
+        user_key=tf.constant(["", ""]),
+        k=tf.constant(5),
+        now=tf.constant([NOW, NOW], tf.int64),
+    )
+    assert found["item_ids"].shape == (2, 5)
+    ids = model.catalog.ids[:3]
+    embedded = loaded.signatures["embed_items"](
+        item_ids=tf.constant(ids), texts=tf.constant(model.catalog.texts[:3])
+    )["embeddings"].numpy()
+    np.testing.assert_allclose(embedded, model.item_vectors(tf.constant(ids)).numpy(), atol=1e-4)
+    arrays = toy_examples(2, seed=13)
+    arrays[fk.USER_KEY] = np.array(["", ""])
+    candidates = tf.constant([ids, ids[::-1]])
+    scores = loaded.signatures["score"](
+        **history, user_key=tf.constant(["", ""]), candidate_item_ids=candidates,
+        now=tf.constant([NOW, NOW], tf.int64),
+    )["scores"].numpy()  # fmt: skip
+    users = model.user_vectors({k: tf.constant(v) for k, v in arrays.items()})
+    expected = tf.einsum("bd,bmd->bm", users, model.item_vectors(candidates)).numpy()
+    np.testing.assert_allclose(scores, expected, atol=1e-4)
+
+
+def test_unknown_empty_and_overlong_histories(exported):
+    _, loaded, _ = exported
+    unknown = _history(toy_examples(1, seed=14), 1)
+    unknown["history_item_ids"] = tf.constant([["no-such-item"] * LENGTH])
+    assert _recommend(loaded, unknown)["item_ids"].shape == (1, 10)
+    empty = {
+        "history_item_ids": tf.constant([[""], [""]]),
+        "history_event_types": tf.constant([[""], [""]]),
+        "history_timestamps": tf.constant([[0], [0]], tf.int64),
+    }
+    result = _recommend(loaded, empty)["item_ids"].numpy()
+    assert (result[0] == result[1]).all(), "an empty history falls back to one learned list"
+    arrays = toy_examples(5, seed=15)
+    history = _history(arrays, 1)
+    longer = {
+        key: tf.concat([tf.zeros_like(value[:, :3]) if value.dtype != tf.string
+                        else tf.fill([1, 3], "tent-1"), value], axis=1)
+        for key, value in history.items()
+    }  # fmt: skip
+    np.testing.assert_array_equal(
+        _recommend(loaded, longer)["item_ids"].numpy(), _recommend(loaded, history)["item_ids"]
+    )
+
+
+def test_k_is_bounded_and_malformed_requests_fail(exported):
+    model, loaded, _ = exported
+    history = _history(toy_examples(1, seed=16), 1)
+    assert _recommend(loaded, history, k=10_000)["item_ids"].shape[1] <= min(
+        MAX_K, model.catalog.size
+    )
+    assert _recommend(loaded, history, k=0)["item_ids"].shape == (1, 1)
+    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
+        loaded.signatures["recommend"](**{**history, "history_timestamps": tf.constant([["x"]])})
+
+
+def test_every_op_is_servable_by_stock_tf_serving(exported):
+    _, _, path = exported
+    ops = saved_model_ops(path)
+    assert "WordpieceTokenizeWithOffsets" in ops and "MatMul" in ops or "BatchMatMulV2" in ops
+    assert unsupported_ops(path) == set()
+    assert not any(op.lower().startswith("scann") for op in ops)
