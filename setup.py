@@ -9,7 +9,9 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.11",
-    packages=find_packages(include=["rtrec*", "pipeline*", "components*", "trainer*", "serving*"]),
+    packages=find_packages(
+        include=["rtrec*", "pipeline*", "components*", "trainer*", "serving*", "benchmarks*"]
+    ),
     package_data={"serving": ["config/*", "deploy/*", "op_allowlist/*"]},
     install_requires=[
         "tfx[kfp]==1.16.0",

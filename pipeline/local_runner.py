@@ -8,10 +8,19 @@ from dataclasses import asdict
 
 from tfx import v1 as tfx
 
+from components.evaluation.eval_config import build_eval_config
 from pipeline.pipeline import create_pipeline
 from rtrec.config import RtrecConfig
 
 PREPROCESSING_FN = "trainer.preprocessing.preprocessing_fn"
+
+
+def eval_config(cfg: RtrecConfig):
+    """The blessing gate's TFMA config from the run's evaluation settings."""
+    e = cfg.evaluation
+    return build_eval_config(
+        e.ks, e.min_values, e.min_cold_values, e.max_relative_regression, e.regression_metrics
+    )
 
 
 def build(cfg: RtrecConfig) -> tfx.dsl.Pipeline:
@@ -34,6 +43,10 @@ def build(cfg: RtrecConfig) -> tfx.dsl.Pipeline:
             else ""
         ),
         hparams={**cfg.trainer.hparams, "history_length": cfg.ingestion.history_length},
+        eval_config=eval_config(cfg),
+        push_directory=os.path.abspath(
+            os.path.join(cfg.evaluation.serving_root, cfg.evaluation.model_name)
+        ),
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             os.path.abspath(cfg.metadata_path)
         ),

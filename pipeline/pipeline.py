@@ -12,7 +12,17 @@ from components.ingestion.component import EventIngestion
 from components.text_embeddings.component import TextEmbedder
 from components.trainer import RtrecTrainer
 
-STAGES = ("ingestion", "statistics", "schema", "validation", "transform", "embeddings", "trainer")
+STAGES = (
+    "ingestion",
+    "statistics",
+    "schema",
+    "validation",
+    "transform",
+    "embeddings",
+    "trainer",
+    "evaluator",
+    "pusher",
+)
 
 
 def create_pipeline(
@@ -29,10 +39,13 @@ def create_pipeline(
     embedding_cache_dir: str = "",
     run_fn: str = "trainer.task.run_fn",
     hparams: dict | None = None,
+    eval_config=None,
+    push_directory: str = "",
     metadata_connection_config=None,
-    stop_after: str = "trainer",
+    stop_after: str = "pusher",
 ) -> tfx.dsl.Pipeline:
-    """Build ingestion -> statistics, schema, validation -> Transform -> text vectors -> Trainer.
+    """Build ingestion -> statistics, schema, validation -> Transform -> text vectors -> Trainer
+    -> Evaluator (against the latest blessed model) -> Pusher (blessed models only).
 
     ``preprocessing_fn`` is a dotted path ("trainer.preprocessing.preprocessing_fn") so the same
     code runs in-process and inside a Kubeflow container image.
@@ -73,8 +86,38 @@ def create_pipeline(
             "hparams": {**(hparams or {}), "encoder": encoder, "max_tokens": max_tokens}
         },
     )
-    ordered = [ingestion, statistics, schema, validation, transform, embeddings, trainer]
-    components = ordered[: STAGES.index(stop_after) + 1]
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("LatestBlessedModelResolver")
+    evaluator = tfx.components.Evaluator(
+        examples=ingestion.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=eval_config,
+        example_splits=["eval"],
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_directory)
+        ),
+    )
+    by_stage = [
+        [ingestion],
+        [statistics],
+        [schema],
+        [validation],
+        [transform],
+        [embeddings],
+        [trainer],
+        [baseline, evaluator],
+        [pusher],
+    ]
+    last = STAGES.index(stop_after)
+    components = [c for stage in by_stage[: last + 1] for c in stage]
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,

@@ -143,5 +143,61 @@ def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
     _inspect(cfg.metadata_path, took)
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks (quality; speed benchmarks live in benchmarks/)."""
+
+
+@bench.command("quality")
+@click.option("--events", required=True, help="Events in the input contract.")
+@click.option("--items", required=True, help="Item catalog in the input contract.")
+@click.option("--out", "out_path", default="outputs/quality.json", show_default=True)
+@click.option(
+    "--protocol",
+    "protocols",
+    multiple=True,
+    type=click.Choice(["leave_last_out", "temporal"]),
+    help="Repeat for several (default: both).",
+)
+@click.option("--models", multiple=True, help="Repeat for several (default: all).")
+@click.option("--encoder", default="bert", show_default=True, help="bert, tfidf or tiny-bert.")
+@click.option("--rtrec-set", "rtrec_set", multiple=True, help="rtrec hyperparameter name=value.")
+def bench_quality(events, items, out_path, protocols, models, encoder, rtrec_set) -> None:
+    """Popularity, ItemKNN, EASE, content-only and rtrec side by side on one split."""
+    from benchmarks.quality import MODELS, parse_settings, run_quality
+
+    run_quality(
+        events,
+        items,
+        out_path,
+        protocols=protocols or ("leave_last_out", "temporal"),
+        models=models or MODELS,
+        encoder=encoder,
+        console=console,
+        rtrec_settings=parse_settings(rtrec_set),
+    )
+
+
+@main.command()
+@click.option("--output-dir", default="outputs/demo/run", show_default=True)
+@click.option("--port", default=6006, show_default=True)
+def tensorboard(output_dir: str, port: int) -> None:
+    """Open TensorBoard on the last training run (losses, eval recall@K, item projector)."""
+    import subprocess
+    import sys
+
+    from rtrec.run_summary import load_summary
+
+    summary = load_summary(os.path.join(output_dir, "metadata.sqlite"))
+    run_dir = summary.artifacts.get("ModelRun")
+    if not run_dir:
+        raise click.ClickException(f"no training run recorded under {output_dir}")
+    console.print(f"TensorBoard on {run_dir}: http://localhost:{port}")
+    subprocess.run(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", run_dir, "--port", str(port)],
+        check=True,
+    )
+
+
 if __name__ == "__main__":
     main()

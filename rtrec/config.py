@@ -81,6 +81,24 @@ class TrainerConfig:
 
 
 @dataclass
+class EvaluationConfig:
+    """The blessing gate (components/evaluation) and where blessed models are pushed."""
+
+    ks: list[int] = field(default_factory=lambda: [10, 50])
+    min_values: dict[str, float] = field(
+        default_factory=lambda: {"recall@10": 0.08, "F1@10": 0.014}
+    )
+    """Lower bounds on the whole eval split."""
+    min_cold_values: dict[str, float] = field(default_factory=lambda: {"recall@10": 0.01})
+    """Lower bounds on the cold-item slice (targets unseen in training)."""
+    max_relative_regression: float = 0.05
+    """Largest allowed relative drop against the latest blessed model (skipped on a first run)."""
+    regression_metrics: list[str] = field(default_factory=lambda: ["recall@10", "NDCG@10", "F1@10"])
+    serving_root: str = "outputs/serving"
+    model_name: str = "rtrec"
+
+
+@dataclass
 class RtrecConfig:
     """Everything a pipeline run needs: inputs, outputs, and each component's settings."""
 
@@ -89,11 +107,12 @@ class RtrecConfig:
     output_dir: str = "outputs/run"
     pipeline_name: str = "rtrec"
     beam_args: list[str] = field(default_factory=lambda: list(LOCAL_BEAM_ARGS))
-    stop_after: str = "trainer"
+    stop_after: str = "pusher"
     """Last component to run (see pipeline.pipeline.STAGES)."""
     ingestion: IngestionConfig = field(default_factory=IngestionConfig)
     transform: TransformConfig = field(default_factory=TransformConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
 
     @property
     def pipeline_root(self) -> str:
@@ -123,6 +142,7 @@ _SECTIONS = {
     (RtrecConfig, "ingestion"): IngestionConfig,
     (RtrecConfig, "transform"): TransformConfig,
     (RtrecConfig, "trainer"): TrainerConfig,
+    (RtrecConfig, "evaluation"): EvaluationConfig,
 }
 
 

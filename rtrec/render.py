@@ -57,4 +57,27 @@ def render_summary(console: Console, summary: RunSummary, took: float | None = N
                     console.print(f"  {line}")
             else:
                 console.print(f"Schema anomalies in {split}: none")
-    console.print(f"Dead letters and report: {summary.report_uri}/..")
+    console.print(f"Dead letters: {summary.artifacts.get('rtrec.DeadLetter', summary.report_uri)}")
+    render_gate(console, summary)
+
+
+def render_gate(console: Console, summary: RunSummary) -> None:
+    """Blessed or not, with each failed threshold, and where the model was pushed."""
+    gate = summary.gate
+    if gate is None:
+        return
+    overall = gate.metrics.get("overall", {}).get("candidate", {})
+    shown = ", ".join(
+        f"{name} {overall[name]:.4f}" for name in ("recall@10", "F1@10", "NDCG@10", "MRR")
+        if name in overall
+    )  # fmt: skip
+    if gate.blessed:
+        console.print(f"[green]BLESSED[/]: {shown}")
+    else:
+        console.print(f"[red]NOT BLESSED[/]: {shown}")
+        for failure in gate.failures:
+            console.print(f"  failed: {failure}")
+    if summary.pushed_to:
+        console.print(f"Pushed to {summary.pushed_to}")
+    else:
+        console.print("Nothing pushed: the serving directory keeps its current model.")

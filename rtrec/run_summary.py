@@ -23,6 +23,10 @@ class RunSummary:
     """Split name -> 'feature: description' for each schema anomaly ExampleValidator found."""
     artifacts: dict[str, str] = field(default_factory=dict)
     """Artifact type -> URI of its latest artifact."""
+    gate: object | None = None
+    """components.evaluation.results.GateResult of the latest evaluation, if any."""
+    pushed_to: str | None = None
+    """Where the latest run's Pusher wrote the model (None: nothing pushed)."""
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -75,6 +79,13 @@ def load_summary(metadata_path: str) -> RunSummary:
         ("Schema", "SchemaGen"),
         ("ExampleAnomalies", "ExampleValidator"),
         ("TransformGraph", "Transform"),
+        ("rtrec.ItemCatalog", "EventIngestion"),
+        ("rtrec.DeadLetter", "EventIngestion"),
+        ("rtrec.TextEmbeddings", "TextEmbedder"),
+        ("Model", "RtrecTrainer"),
+        ("ModelRun", "RtrecTrainer"),
+        ("ModelEvaluation", "Evaluator"),
+        ("ModelBlessing", "Evaluator"),
     ):
         artifact = _latest(store, type_name, producer)
         if artifact is not None:
@@ -87,4 +98,13 @@ def load_summary(metadata_path: str) -> RunSummary:
     anomalies_uri = summary.artifacts.get("ExampleAnomalies")
     if anomalies_uri:
         summary.anomalies = _read_anomalies(anomalies_uri)
+    evaluation = summary.artifacts.get("ModelEvaluation")
+    if evaluation:
+        from components.evaluation.results import load_gate
+
+        summary.gate = load_gate(evaluation, summary.artifacts.get("ModelBlessing"))
+    pushed = _latest(store, "PushedModel", "Pusher")
+    if pushed is not None and "pushed" in pushed.custom_properties:
+        if pushed.custom_properties["pushed"].int_value == 1:
+            summary.pushed_to = pushed.custom_properties["pushed_destination"].string_value
     return summary

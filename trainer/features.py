@@ -23,6 +23,11 @@ TARGET_VALUE = "target_value"
 TIMESTAMP = "timestamp"
 TARGET_UNSEEN_IN_TRAIN = "target_unseen_in_train"
 TARGET_CATEGORY = "target_category"
+HISTORY_BUCKET = "history_bucket"
+TARGET_POPULARITY = "target_popularity"
+"""Slicing features for evaluation: 'empty' / 'short' / 'long' history; target item's
+training popularity 'cold' / 'tail' / 'torso' / 'head'."""
+SHORT_HISTORY_MAX = 5
 
 # Item catalog features (components/ingestion writes them to the ItemCatalog artifact).
 ITEM_ID = "item_id"
@@ -59,9 +64,31 @@ PAD_AGE = -1.0
 BYTES_SEQUENCES = (HISTORY_ITEM_IDS, HISTORY_EVENT_TYPES)
 FLOAT_SEQUENCES = (HISTORY_AGES_S,)
 INT_SEQUENCES = (HISTORY_TIMESTAMPS,)
-BYTES_SCALARS = (USER_KEY, QUERY, TARGET_ITEM_ID, TARGET_EVENT_TYPE, TARGET_CATEGORY)
+BYTES_SCALARS = (
+    USER_KEY,
+    QUERY,
+    TARGET_ITEM_ID,
+    TARGET_EVENT_TYPE,
+    TARGET_CATEGORY,
+    HISTORY_BUCKET,
+    TARGET_POPULARITY,
+)
 FLOAT_SCALARS = (SESSION_ELAPSED_S, TARGET_WEIGHT, TARGET_VALUE)
 INT_SCALARS = (HISTORY_LENGTH, SESSION_POSITION, TIMESTAMP, TARGET_UNSEEN_IN_TRAIN)
+
+
+def history_bucket(length: int) -> str:
+    """Evaluation slice of a history length."""
+    if length == 0:
+        return "empty"
+    return "short" if length <= SHORT_HISTORY_MAX else "long"
+
+
+def popularity_bucket(train_count: int) -> str:
+    """Evaluation slice of an item's number of training interactions."""
+    if train_count == 0:
+        return "cold"
+    return "tail" if train_count < 10 else "torso" if train_count < 100 else "head"
 
 
 def transformed_name(key: str) -> str:

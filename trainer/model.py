@@ -67,6 +67,9 @@ class RtrecModel(tfrs.Model):
         )
         self.catalog_rows = tf.lookup.StaticHashTable(rows, default_value=-1)
         self.log_q = tf.constant(np.log(catalog.sampling_probability()), tf.float32)
+        # Items with no training interaction did not exist (or were unseen) at training time:
+        # as eternal negatives the softmax would learn to bury them, and cold start would fail.
+        self.trainable_candidates = tf.constant(catalog.train_counts > 0)
         self.retrieval = tfrs.tasks.Retrieval(
             temperature=hp.temperature, remove_accidental_hits=True, name="retrieval"
         )
@@ -113,6 +116,11 @@ class RtrecModel(tfrs.Model):
         if self.hp.negatives == "full_catalog":
             logits = tf.matmul(users, self.catalog_vectors(training), transpose_b=True)
             labels = self.catalog_rows.lookup(targets)
+            candidates = tf.logical_or(
+                self.trainable_candidates[None, :],
+                tf.one_hot(labels, self.catalog.size, on_value=True, off_value=False),
+            )
+            logits = tf.where(candidates, logits, -1e9)
             losses = tf.keras.losses.sparse_categorical_crossentropy(
                 labels, logits / self.hp.temperature, from_logits=True
             )

@@ -1,4 +1,4 @@
-"""Serving export: one SavedModel with `recommend`, `search`, `embed_items` and `score`.
+"""Serving export: one SavedModel with `recommend`, `search`, `embed_items`, `score` (+ eval).
 
 Built after training, apart from the training model (the TFRS pattern): a ``BruteForce`` index
 over the whole catalog (core TF ops only; stock TF Serving has no ScaNN ops) and the BERT text
@@ -21,6 +21,7 @@ from trainer.model import RtrecModel
 from trainer.ranking import exclude_and_top_k
 
 MAX_K = 100
+EVAL_SIGNATURE = "evaluate_examples"
 MAX_EXCLUDE = 100
 
 _HISTORY = [
@@ -128,6 +129,26 @@ class ServingModule(tf.Module):
         empty = tf.fill([tf.shape(query)[0], 1], "")
         return self._top_k(self._users(features, query_vectors), features, empty, k)
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def evaluate_examples(self, examples):
+        """Top MAX_K for serialized eval tf.Examples (what TFMA's Evaluator feeds the model).
+
+        Ages are the ones recorded in the example (relative to its target), so offline
+        evaluation sees exactly what training saw; the history is excluded as in serving.
+        """
+        length = self.length
+        spec = {
+            fk.HISTORY_ITEM_IDS: tf.io.FixedLenFeature([length], tf.string),
+            fk.HISTORY_EVENT_TYPES: tf.io.FixedLenFeature([length], tf.string),
+            fk.HISTORY_AGES_S: tf.io.FixedLenFeature([length], tf.float32),
+            fk.USER_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
+            fk.QUERY: tf.io.FixedLenFeature([], tf.string, default_value=""),
+        }
+        features = tf.io.parse_example(examples, spec)
+        users = self.model.user_vectors(features, training=False)
+        empty = tf.fill([tf.shape(examples)[0], 1], "")
+        return self._top_k(users, features, empty, tf.constant(MAX_K))
+
     @tf.function(
         input_signature=[
             tf.TensorSpec([None], tf.string, name="item_ids"),
@@ -169,6 +190,7 @@ def export(model: RtrecModel, encoder: BertTextEncoder, path: str) -> str:
         "search": module.search,
         "embed_items": module.embed_items,
         "score": module.score,
+        EVAL_SIGNATURE: module.evaluate_examples,
     }
     tf.saved_model.save(module, path, signatures=signatures)
     return path

@@ -150,10 +150,13 @@ def _cutoff_from_hours(hour_counts: dict[int, int], fraction: float, fixed: floa
 
 
 @beam.typehints.with_output_types(Any)
-def _examples(keyed, cutoff: float, seen: frozenset, categories: dict, history_length: int):
+def _examples(keyed, cutoff: float, counts: dict, categories: dict, history_length: int):
     user, steps = keyed
+    seen = counts.keys()
     for split, features in history.build_examples(user, steps, history_length, cutoff, seen):
-        features[fk.TARGET_CATEGORY] = categories.get(features[fk.TARGET_ITEM_ID], "")
+        target = features[fk.TARGET_ITEM_ID]
+        features[fk.TARGET_CATEGORY] = categories.get(target, "")
+        features[fk.TARGET_POPULARITY] = fk.popularity_bucket(counts.get(target, 0))
         yield beam.pvalue.TaggedOutput(split, training_example(features))
         yield beam.pvalue.TaggedOutput("counts", (f"{split}_examples", 1))
         if split == "eval" and features[fk.TARGET_UNSEEN_IN_TRAIN]:
@@ -218,17 +221,13 @@ def build(p: beam.Pipeline, params: IngestionParams, out: OutputPaths) -> None:
         | "ItemKeys" >> beam.Map(lambda kv: kv[0])
         | "TrainCountPerItem" >> beam.combiners.Count.PerElement()
     )
-    seen = beam.pvalue.AsSingleton(
-        train_counts
-        | "SeenItems" >> beam.Map(lambda kv: kv[0])
-        | "SeenSet" >> beam.combiners.ToSet()
-    )
+    counts_side = beam.pvalue.AsDict(train_counts)
     top_categories = beam.pvalue.AsDict(
         unique.items
         | "TopCategory" >> beam.Map(lambda i: (i.item_id, i.categories[0] if i.categories else ""))
     )
     examples = timelines.users | "Examples" >> beam.FlatMap(
-        _examples, cutoff_side, seen, top_categories, params.history_length
+        _examples, cutoff_side, counts_side, top_categories, params.history_length
     ).with_outputs("train", "eval", "counts")
     _ = examples.train | "WriteTrain" >> beam.io.WriteToTFRecord(
         out.train_prefix, file_name_suffix=".gz"

@@ -168,6 +168,7 @@ def build_examples(
                 ),
                 fk.HISTORY_TIMESTAMPS: _padded([int(h.start) for h in history], history_length, 0),
                 fk.HISTORY_LENGTH: len(history),
+                fk.HISTORY_BUCKET: fk.history_bucket(len(history)),
                 fk.SESSION_POSITION: len(session_steps),
                 fk.SESSION_ELAPSED_S: target.start - session_start,
                 fk.QUERY: target.query,

@@ -1,0 +1,1 @@
+"""Model evaluation and blessing: TFMA metrics for id sets, eval config, HTML report."""
