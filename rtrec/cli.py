@@ -15,11 +15,19 @@ from rtrec.progress import pipeline_progress
 from rtrec.render import render_summary
 
 console = Console()
+RUN_CONFIG = "rtrec_config.json"
 
 
 def _load_config(config_path, overrides, **fields) -> config_lib.RtrecConfig:
     extra = [f"{k}={json.dumps(v)}" for k, v in fields.items() if v is not None]
     return config_lib.load(config_path, [*extra, *overrides])
+
+
+def _run_config(config_path, output_dir) -> config_lib.RtrecConfig:
+    """The config a finished run used (saved beside its outputs), else the given one."""
+    cfg = _load_config(config_path, (), output_dir=output_dir)
+    saved = os.path.join(cfg.output_dir, RUN_CONFIG)
+    return config_lib.load(saved) if os.path.exists(saved) and not config_path else cfg
 
 
 @click.group()
@@ -77,6 +85,9 @@ def _check_inputs(cfg: config_lib.RtrecConfig) -> None:
 def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
     from pipeline import local_runner
 
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    with open(os.path.join(cfg.output_dir, RUN_CONFIG), "w", encoding="utf-8") as handle:
+        json.dump(cfg.to_dict(), handle, indent=2)
     started = time.perf_counter()
     with pipeline_progress(console, cfg.stop_after):
         local_runner.run(cfg)
@@ -105,13 +116,48 @@ def run(events, items, config_path, output_dir, stop_after, overrides) -> None:
     _check_inputs(cfg)
     took = _run_pipeline(cfg)
     console.print(f"Pipeline finished in {took:.0f}s; artifacts under {cfg.pipeline_root}")
-    _inspect(cfg.metadata_path, took)
+    _finish(cfg, took)
 
 
-def _inspect(metadata_path: str, took: float | None = None) -> None:
+def _inspect(metadata_path: str, took: float | None = None):
     from rtrec.run_summary import load_summary
 
-    render_summary(console, load_summary(metadata_path), took)
+    summary = load_summary(metadata_path)
+    render_summary(console, summary, took)
+    return summary
+
+
+def _write_report(cfg: config_lib.RtrecConfig, summary, out_path: str | None = None) -> str:
+    """HTML report + TensorBoard scalars of the run's evaluation; returns the report path."""
+    from components.evaluation.report import render_report, thresholds_text, write_tensorboard
+
+    if summary.gate is None:
+        raise click.ClickException("this run has no evaluation yet (stop_after before evaluator)")
+    e = cfg.evaluation
+    text = thresholds_text(
+        e.min_values, e.min_cold_values, e.max_relative_regression, e.regression_metrics
+    )
+    html = render_report(
+        summary.gate, summary.artifacts["ModelEvaluation"], summary.pushed_to, text
+    )
+    out_path = out_path or os.path.join(cfg.output_dir, "report.html")
+    with open(out_path, "w", encoding="utf-8") as handle:
+        handle.write(html)
+    if summary.artifacts.get("ModelRun"):
+        write_tensorboard(summary.gate, summary.artifacts["ModelRun"])
+    return out_path
+
+
+def _finish(cfg: config_lib.RtrecConfig, took: float) -> None:
+    """After a run: summary, report, and a non-zero exit when the model was not blessed."""
+    summary = _inspect(cfg.metadata_path, took)
+    if summary.gate is not None:
+        path = _write_report(cfg, summary)
+        console.print(f"Evaluation report: {path}")
+        if not summary.gate.blessed:
+            raise click.ClickException(
+                "the model was NOT blessed (failed thresholds above); nothing was pushed"
+            )
 
 
 @main.command()
@@ -119,7 +165,7 @@ def _inspect(metadata_path: str, took: float | None = None) -> None:
 @click.option("--config", "config_path", help="YAML or JSON config file.")
 def inspect(output_dir, config_path) -> None:
     """Summarize the last run: row counts, rejections by reason, schema anomalies."""
-    cfg = _load_config(config_path, (), output_dir=output_dir)
+    cfg = _run_config(config_path, output_dir)
     _inspect(cfg.metadata_path)
 
 
@@ -141,6 +187,21 @@ def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
     )
     took = _run_pipeline(cfg)
     _inspect(cfg.metadata_path, took)
+
+
+@main.command()
+@click.option("--output-dir", default=None, help="Output dir of the run (default from config).")
+@click.option("--config", "config_path", help="YAML or JSON config file.")
+@click.option(
+    "--out", "out_path", default=None, help="HTML path (default <output-dir>/report.html)."
+)
+def report(output_dir, config_path, out_path) -> None:
+    """Render a self-contained HTML report of the last evaluation."""
+    from rtrec.run_summary import load_summary
+
+    cfg = _run_config(config_path, output_dir)
+    path = _write_report(cfg, load_summary(cfg.metadata_path), out_path)
+    console.print(f"Wrote {path}")
 
 
 @main.group()
