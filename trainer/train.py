@@ -90,12 +90,12 @@ def fit(
         verbose=2,
     )
     seconds = time.perf_counter() - started
-    steps = hp.steps_per_epoch or int(history.params.get("steps") or 0)
+    steps = hp.steps_per_epoch or int((history.params or {}).get("steps") or 0)
     examples = steps * hp.batch_size * hp.epochs
     if log_dir:
         write_projector(model, log_dir)
     return {
-        "loss": history.history["loss"],
+        "loss": history.history.get("loss", []),
         "eval": evaluator.history if evaluator else [],
         "seconds": seconds,
         "examples_per_second": examples / seconds if seconds and examples else None,

@@ -149,7 +149,7 @@ def thresholds_text(min_values: dict, min_cold: dict, regression: float, metrics
 
 
 def write_tensorboard(gate: GateResult, log_dir: str) -> str:
-    """Overall and per-slice candidate metrics as TensorBoard scalars under ``log_dir``/evaluator."""
+    """Candidate metrics (overall, per slice, recall curve) as TensorBoard scalars."""
     import os
 
     import tensorflow as tf

@@ -75,7 +75,7 @@ def load_gate(evaluation_uri: str, blessing_uri: str | None = None) -> GateResul
         name = slice_name(per_slice.slice_key)
         for failure in per_slice.failures:
             metric = failure.metric_key.name
-            if failure.metric_key.HasField("is_diff") and failure.metric_key.is_diff:
+            if failure.metric_key.is_diff:
                 metric += " (change)"
             failures.append(
                 Failure(

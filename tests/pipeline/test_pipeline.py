@@ -96,43 +96,74 @@ def _popularity_hr10(examples_uri: str, catalog_uri: str) -> float:
     return hits / total
 
 
-@pytest.mark.e2e
-@pytest.mark.slow
-def test_local_run_through_trainer_on_the_tiny_world(tmp_path):
-    import json
-
-    world = generate_world("tiny", 0)
-    paths = write_world(world, str(tmp_path / "data"), "parquet")
+def _run(tmp_path, paths, *overrides):
     cfg = config_lib.load(
         None,
         [
             f"events={paths['events']}",
             f"items={paths['items']}",
             f"output_dir={tmp_path}/run",
+            f"evaluation.serving_root={tmp_path}/serving",
             NOW,
             "trainer.encoder=tiny",
-            "trainer.embedding_cache_dir=''",
-            "trainer.hparams={epochs: 6, embedding_dim: 32, batch_size: 128}",
+            f"trainer.embedding_cache_dir={tmp_path}/cache",
+            *overrides,
         ],
     )
     local_runner.run(cfg)
-    summary = load_summary(cfg.metadata_path)
-    assert summary.report["events"]["rows_in"] == world.manifest["n_event_rows"]
-    assert all(summary.report["reconciled"].values())
-    assert set(summary.anomalies) == {"train", "eval"}
-    graph = summary.artifacts["TransformGraph"]
-    vocab = os.path.join(graph, "transform_fn", "assets", "item_id")
-    with open(vocab, encoding="utf-8") as handle:
-        items = [line.strip() for line in handle]
-    assert 0 < len(items) <= world.manifest["n_items"] and "" not in items
+    return cfg, load_summary(cfg.metadata_path)
 
-    run_dir = summary.artifacts["ModelRun"]
+
+def _versions(tmp_path) -> list[str]:
+    folder = tmp_path / "serving" / "rtrec"
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
+    """Three runs on the tiny world in one metadata store, as in production.
+
+    1. An untrained model fails the value thresholds: NOT blessed, nothing pushed.
+    2. A trained model beats popularity, is blessed and pushed.
+    3. A worse model passes the (removed) value bounds but fails the change threshold against
+       run 2's model: NOT blessed, and the serving folder still holds only run 2's version.
+    """
+    import json
+
+    world = generate_world("tiny", 0)
+    paths = write_world(world, str(tmp_path / "data"), "parquet")
+    bounds = "evaluation.min_values={recall@10: 0.15, F1@10: 0.027}"
+    good = "trainer.hparams={epochs: 20, embedding_dim: 32, batch_size: 128}"
+
+    _, first = _run(tmp_path, paths, bounds, "trainer.hparams={epochs: 0}")
+    assert not first.gate.blessed and first.pushed_to is None and _versions(tmp_path) == []
+    assert {f.metric for f in first.gate.failures} >= {"recall@10", "F1@10"}
+
+    _, second = _run(tmp_path, paths, bounds, good)
+    assert all(second.report["reconciled"].values())
+    assert set(second.anomalies) == {"train", "eval"}
+    assert second.gate.blessed, [str(f) for f in second.gate.failures]
+    assert second.pushed_to and len(_versions(tmp_path)) == 1
+    run_dir = second.artifacts["ModelRun"]
     with open(os.path.join(run_dir, "training_report.json"), encoding="utf-8") as handle:
         report = json.load(handle)
     model_hr = report["eval"][-1]["all"]["HR@10"]
     popularity_hr = _popularity_hr10(
-        summary.artifacts["Examples"], summary.artifacts["rtrec.ItemCatalog"]
+        second.artifacts["Examples"], second.artifacts["rtrec.ItemCatalog"]
     )
-    assert model_hr > 1.5 * popularity_hr, (model_hr, popularity_hr)
-    serving = os.path.join(summary.artifacts["Model"], "Format-Serving")
-    assert os.path.exists(os.path.join(serving, "saved_model.pb"))
+    assert model_hr > 2 * popularity_hr, (model_hr, popularity_hr)
+    overall = second.gate.metrics["overall"]["candidate"]
+    assert abs(overall["recall@10"] - model_hr) < 0.02  # TFMA agrees with the trainer's eval
+    pushed = _versions(tmp_path)
+
+    _, third = _run(
+        tmp_path,
+        paths,
+        "evaluation.min_values={}",
+        "evaluation.min_cold_values={}",
+        "trainer.hparams={epochs: 1, embedding_dim: 32, batch_size: 128}",
+    )
+    assert third.gate.has_baseline and not third.gate.blessed
+    assert any(f.metric.endswith("(change)") for f in third.gate.failures)
+    assert third.pushed_to is None and _versions(tmp_path) == pushed
