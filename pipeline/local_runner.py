@@ -44,6 +44,8 @@ def build(cfg: RtrecConfig) -> tfx.dsl.Pipeline:
         ),
         hparams={**cfg.trainer.hparams, "history_length": cfg.ingestion.history_length},
         eval_config=eval_config(cfg),
+        infra_validation=cfg.evaluation.infra_validation,
+        serving_image_tag=cfg.evaluation.serving_image_tag,
         push_directory=os.path.abspath(
             os.path.join(cfg.evaluation.serving_root, cfg.evaluation.model_name)
         ),

@@ -11,6 +11,7 @@ from tfx import v1 as tfx
 from components.ingestion.component import EventIngestion
 from components.text_embeddings.component import TextEmbedder
 from components.trainer import RtrecTrainer
+from trainer.signatures import EVAL_SIGNATURE
 
 STAGES = (
     "ingestion",
@@ -23,6 +24,33 @@ STAGES = (
     "evaluator",
     "pusher",
 )
+
+
+def _infra_validator(kind: str, image_tag: str, trainer, ingestion):
+    """TFX InfraValidator against stock TF Serving, or None when not asked for."""
+    if not kind:
+        return None
+    if kind == "docker":
+        platform = {"local_docker": tfx.proto.LocalDockerConfig()}
+    elif kind == "kubernetes":
+        platform = {"kubernetes": tfx.proto.KubernetesConfig()}
+    else:
+        raise ValueError(f"infra_validation={kind!r}; use '', 'docker' or 'kubernetes'")
+    return tfx.components.InfraValidator(
+        model=trainer.outputs["model"],
+        examples=ingestion.outputs["examples"],
+        serving_spec=tfx.proto.ServingSpec(
+            tensorflow_serving=tfx.proto.TensorFlowServing(tags=[image_tag]), **platform
+        ),
+        request_spec=tfx.proto.RequestSpec(
+            tensorflow_serving=tfx.proto.TensorFlowServingRequestSpec(
+                signature_names=[EVAL_SIGNATURE]
+            ),
+            split_name="eval",
+            num_examples=10,
+        ),
+        validation_spec=tfx.proto.ValidationSpec(max_loading_time_seconds=120, num_tries=3),
+    )
 
 
 def create_pipeline(
@@ -41,11 +69,18 @@ def create_pipeline(
     hparams: dict | None = None,
     eval_config=None,
     push_directory: str = "",
+    infra_validation: str = "",
+    serving_image_tag: str = "2.16.1",
     metadata_connection_config=None,
     stop_after: str = "pusher",
 ) -> tfx.dsl.Pipeline:
     """Build ingestion -> statistics, schema, validation -> Transform -> text vectors -> Trainer
-    -> Evaluator (against the latest blessed model) -> Pusher (blessed models only).
+    -> Evaluator (against the latest blessed model) [-> InfraValidator] -> Pusher.
+
+    ``infra_validation`` = 'docker' or 'kubernetes' adds TFX's InfraValidator, which loads the
+    model in ``tensorflow/serving:<serving_image_tag>`` (e.g. '2.16.1-gpu') and sends it real eval
+    examples before the Pusher may push; '' (default) skips it, since it needs Docker or a
+    cluster.
 
     ``preprocessing_fn`` is a dotted path ("trainer.preprocessing.preprocessing_fn") so the same
     code runs in-process and inside a Kubeflow container image.
@@ -98,9 +133,11 @@ def create_pipeline(
         eval_config=eval_config,
         example_splits=["eval"],
     )
+    infra = _infra_validator(infra_validation, serving_image_tag, trainer, ingestion)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
+        infra_blessing=infra.outputs["blessing"] if infra else None,
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_directory)
         ),
@@ -114,7 +151,7 @@ def create_pipeline(
         [embeddings],
         [trainer],
         [baseline, evaluator],
-        [pusher],
+        [infra, pusher] if infra else [pusher],
     ]
     last = STAGES.index(stop_after)
     components = [c for stage in by_stage[: last + 1] for c in stage]

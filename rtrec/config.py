@@ -96,6 +96,10 @@ class EvaluationConfig:
     regression_metrics: list[str] = field(default_factory=lambda: ["recall@10", "NDCG@10", "F1@10"])
     serving_root: str = "outputs/serving"
     model_name: str = "rtrec"
+    infra_validation: str = ""
+    """'' (off), 'docker' or 'kubernetes': load the model in TF Serving before pushing."""
+    serving_image_tag: str = "2.16.1"
+    """tensorflow/serving image tag for infra validation; '2.16.1-gpu' for GPU serving."""
 
 
 @dataclass

