@@ -191,3 +191,18 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     assert third.gate.has_baseline and not third.gate.blessed
     assert any(f.metric.endswith("(change)") for f in third.gate.failures)
     assert third.pushed_to is None and _versions(tmp_path) == pushed
+
+
+def test_kubeflow_runner_compiles_the_same_graph(tmp_path):
+    import json
+
+    from pipeline.kubeflow_runner import compile_pipeline
+
+    cfg = config_lib.load(
+        None, ["events=gs://bucket/events/*.parquet", "items=gs://bucket/items.parquet"]
+    )
+    path = compile_pipeline(cfg, "europe-docker.pkg.dev/p/rtrec:1", str(tmp_path / "rtrec.json"))
+    with open(path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    tasks = spec["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert {"EventIngestion", "RtrecTrainer", "Evaluator", "Pusher"} <= set(tasks)
