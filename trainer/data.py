@@ -24,16 +24,19 @@ MODEL_INPUTS = (
     fk.TARGET_UNSEEN_IN_TRAIN,
     fk.HISTORY_LENGTH,
 )
+OPTIONAL_INPUTS = (fk.FUTURE_ITEM_IDS,)
 _SEQUENCES = (fk.HISTORY_ITEM_IDS, fk.HISTORY_EVENT_TYPES, fk.HISTORY_AGES_S)
 
 
 def _select(batch: dict, history_length: int) -> dict:
     out = {}
-    for key in MODEL_INPUTS:
+    for key in MODEL_INPUTS + tuple(k for k in OPTIONAL_INPUTS if k in batch):
         value = batch[key]
         if isinstance(value, tf.SparseTensor):
             value = tf.sparse.to_dense(value)
         shape = [-1, history_length] if key in _SEQUENCES else [-1]
+        if key in OPTIONAL_INPUTS:
+            shape = [-1, int(value.shape[-1])]
         out[key] = tf.reshape(value, shape)
     return out
 
@@ -66,7 +69,7 @@ def arrays_from_examples(examples: Iterable[dict]) -> dict[str, np.ndarray]:
     if not rows:
         raise ValueError("no examples to build arrays from")
     out = {}
-    for key in MODEL_INPUTS:
+    for key in MODEL_INPUTS + tuple(k for k in OPTIONAL_INPUTS if k in rows[0]):
         values = [row[key] for row in rows]
         if key in (fk.HISTORY_AGES_S, fk.TARGET_WEIGHT):
             out[key] = np.asarray(values, np.float32)

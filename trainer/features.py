@@ -12,6 +12,9 @@ HISTORY_ITEM_IDS = "history_item_ids"
 HISTORY_EVENT_TYPES = "history_event_types"
 HISTORY_AGES_S = "history_ages_s"
 HISTORY_TIMESTAMPS = "history_timestamps"
+FUTURE_ITEM_IDS = "future_item_ids"
+"""Items the user went on to interact with within a horizon after the target (training only:
+the dense "all actions" objective, as in PinnerFormer)."""
 HISTORY_LENGTH = "history_length"
 SESSION_POSITION = "session_position"
 SESSION_ELAPSED_S = "session_elapsed_s"
@@ -62,6 +65,7 @@ PAD_ITEM = ""
 PAD_AGE = -1.0
 
 BYTES_SEQUENCES = (HISTORY_ITEM_IDS, HISTORY_EVENT_TYPES)
+FUTURE_SEQUENCES = (FUTURE_ITEM_IDS,)
 FLOAT_SEQUENCES = (HISTORY_AGES_S,)
 INT_SEQUENCES = (HISTORY_TIMESTAMPS,)
 BYTES_SCALARS = (
@@ -111,13 +115,15 @@ CATEGORY_VOCAB = "category"
 EVENT_TYPE_VOCAB = "event_type"
 
 
-def raw_feature_spec(history_length: int) -> dict:
+def raw_feature_spec(history_length: int, future_targets: int = 8) -> dict:
     """Parsing spec of the raw examples that ingestion writes."""
     import tensorflow as tf  # lazily: ingestion uses the keys without loading TensorFlow
 
     spec: dict = {}
     for key in BYTES_SEQUENCES:
         spec[key] = tf.io.FixedLenFeature([history_length], tf.string)
+    for key in FUTURE_SEQUENCES:
+        spec[key] = tf.io.FixedLenFeature([future_targets], tf.string)
     for key in FLOAT_SEQUENCES:
         spec[key] = tf.io.FixedLenFeature([history_length], tf.float32)
     for key in INT_SEQUENCES:

@@ -110,6 +110,14 @@ class RtrecModel(tfrs.Model):
         )
         return tf.math.l2_normalize(user, axis=-1)
 
+    def _future_loss(self, logits: tf.Tensor, features: dict) -> tf.Tensor:
+        """Mean negative log-likelihood of the user's later items under the same softmax."""
+        rows = self.catalog_rows.lookup(features[fk.FUTURE_ITEM_IDS])
+        valid = tf.cast(rows >= 0, tf.float32)
+        log_probs = tf.nn.log_softmax(logits, axis=-1)
+        picked = tf.gather(log_probs, tf.maximum(rows, 0), batch_dims=1)
+        return -tf.reduce_sum(picked * valid) / tf.maximum(tf.reduce_sum(valid), 1.0)
+
     def compute_loss(self, features: dict, training: bool = False) -> tf.Tensor:
         users = self.user_vectors(features, training=training)
         targets = features[fk.TARGET_ITEM_ID]
@@ -120,11 +128,13 @@ class RtrecModel(tfrs.Model):
                 self.trainable_candidates[None, :],
                 tf.one_hot(labels, self.catalog.size, on_value=True, off_value=False),
             )
-            logits = tf.where(candidates, logits, -1e9)
+            logits = tf.where(candidates, logits, -1e9) / self.hp.temperature
             losses = tf.keras.losses.sparse_categorical_crossentropy(
-                labels, logits / self.hp.temperature, from_logits=True
+                labels, logits, from_logits=True
             )
             loss = tf.reduce_mean(losses)
+            if self.hp.future_weight > 0 and fk.FUTURE_ITEM_IDS in features:
+                loss += self.hp.future_weight * self._future_loss(logits, features)
         else:
             items = self.item_vectors(targets, training=training)
             rows = tf.maximum(self.catalog_rows.lookup(targets), 0)

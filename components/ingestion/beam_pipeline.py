@@ -37,6 +37,8 @@ class IngestionParams:
     bot_max_events_per_minute: int
     session_gap_s: float
     history_length: int
+    future_targets: int
+    future_horizon_s: float
     event_weights: tuple[tuple[str, float], ...]
     eval_fraction: float
     eval_cutoff: float | None
@@ -150,10 +152,18 @@ def _cutoff_from_hours(hour_counts: dict[int, int], fraction: float, fixed: floa
 
 
 @beam.typehints.with_output_types(Any)
-def _examples(keyed, cutoff: float, counts: dict, categories: dict, history_length: int):
+def _examples(keyed, cutoff: float, counts: dict, categories: dict, params: IngestionParams):
     user, steps = keyed
     seen = counts.keys()
-    for split, features in history.build_examples(user, steps, history_length, cutoff, seen):
+    for split, features in history.build_examples(
+        user,
+        steps,
+        params.history_length,
+        cutoff,
+        seen,
+        params.future_targets,
+        params.future_horizon_s,
+    ):
         target = features[fk.TARGET_ITEM_ID]
         features[fk.TARGET_CATEGORY] = categories.get(target, "")
         features[fk.TARGET_POPULARITY] = fk.popularity_bucket(counts.get(target, 0))
@@ -227,7 +237,7 @@ def build(p: beam.Pipeline, params: IngestionParams, out: OutputPaths) -> None:
         | "TopCategory" >> beam.Map(lambda i: (i.item_id, i.categories[0] if i.categories else ""))
     )
     examples = timelines.users | "Examples" >> beam.FlatMap(
-        _examples, cutoff_side, counts_side, top_categories, params.history_length
+        _examples, cutoff_side, counts_side, top_categories, params
     ).with_outputs("train", "eval", "counts")
     _ = examples.train | "WriteTrain" >> beam.io.WriteToTFRecord(
         out.train_prefix, file_name_suffix=".gz"

@@ -71,6 +71,8 @@ def resolve_params(events: str, items: str, cfg: IngestionConfig) -> beam_pipeli
         bot_max_events_per_minute=cfg.bot_max_events_per_minute,
         session_gap_s=float(cfg.session_gap_s),
         history_length=cfg.history_length,
+        future_targets=cfg.future_targets,
+        future_horizon_s=float(cfg.future_horizon_s),
         event_weights=tuple(sorted(cfg.event_weights.items())),
         eval_fraction=cfg.eval_fraction,
         eval_cutoff=_time(cfg.eval_cutoff, None),

@@ -134,12 +134,29 @@ def _history_before(steps: Sequence[Interaction], i: int, limit: int) -> list[In
     return picked
 
 
+def _future(
+    steps: Sequence[Interaction], i: int, limit: int, horizon_s: float, before: float
+) -> list[str]:
+    """Distinct items after step ``i`` (not its own) starting within the horizon and before
+    ``before`` (the cutoff for training examples, so no eval-period item leaks into training)."""
+    target = steps[i]
+    found: list[str] = []
+    for step in steps[i + 1 :]:
+        if len(found) == limit or step.start - target.start > horizon_s or step.start >= before:
+            break
+        if step.item != target.item and step.item not in found:
+            found.append(step.item)
+    return found
+
+
 def build_examples(
     user_key: str,
     steps: Sequence[Interaction],
     history_length: int,
     cutoff: float,
     seen_in_train: frozenset[str] | set[str],
+    future_targets: int = 8,
+    future_horizon_s: float = 14 * 86400.0,
 ) -> Iterable[tuple[str, dict]]:
     """Yield (split, features) for every interaction as a target, split by target time.
 
@@ -153,6 +170,8 @@ def build_examples(
         session_steps = [h for h in history if h.session == target.session]
         session_start = session_steps[0].start if session_steps else target.start
         unseen = split == "eval" and target.item not in seen_in_train
+        boundary = cutoff if split == "train" else float("inf")
+        future = _future(steps, i, future_targets, future_horizon_s, boundary)
         yield (
             split,
             {
@@ -167,6 +186,7 @@ def build_examples(
                     [target.start - h.start for h in history], history_length, fk.PAD_AGE
                 ),
                 fk.HISTORY_TIMESTAMPS: _padded([int(h.start) for h in history], history_length, 0),
+                fk.FUTURE_ITEM_IDS: future + [fk.PAD_ITEM] * (future_targets - len(future)),
                 fk.HISTORY_LENGTH: len(history),
                 fk.HISTORY_BUCKET: fk.history_bucket(len(history)),
                 fk.SESSION_POSITION: len(session_steps),

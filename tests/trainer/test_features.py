@@ -10,7 +10,7 @@ from trainer.hparams import Hyperparameters
 
 def test_feature_keys_are_unique_and_spec_covers_them():
     groups = (
-        fk.BYTES_SEQUENCES + fk.FLOAT_SEQUENCES + fk.INT_SEQUENCES
+        fk.BYTES_SEQUENCES + fk.FUTURE_SEQUENCES + fk.FLOAT_SEQUENCES + fk.INT_SEQUENCES
         + fk.BYTES_SCALARS + fk.FLOAT_SCALARS + fk.INT_SCALARS
     )  # fmt: skip
     assert len(groups) == len(set(groups))

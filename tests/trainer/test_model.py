@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.trainer.conftest import toy_examples
@@ -61,3 +62,15 @@ def test_in_batch_objective_with_logq_and_ranking_head_trains(toy_catalog, tiny_
     arrays = toy_examples(256, seed=7)
     report = fit(model, array_dataset(arrays, 64, True), arrays, hp)
     assert np.all(np.isfinite(report["loss"])) and len(report["eval"]) == 2
+
+
+def test_future_objective_uses_later_items(toy_catalog, tiny_hp):
+    hp = replace(tiny_hp, future_weight=1.0, epochs=1)
+    model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
+    arrays = toy_examples(64, seed=8)
+    batch = {k: tf.constant(v) for k, v in arrays.items()}
+    base = float(model.compute_loss(batch))
+    future = np.array([[t, "", "no-such-item"] for t in arrays[fk.TARGET_ITEM_ID]])
+    with_future = float(model.compute_loss({**batch, fk.FUTURE_ITEM_IDS: tf.constant(future)}))
+    # Repeating the target as the only valid future item adds exactly its own NLL again.
+    assert with_future == pytest.approx(2 * base, rel=1e-4)

@@ -113,3 +113,15 @@ def test_split_by_cutoff_and_unseen_flag():
 def test_one_event_user_gives_one_example_with_empty_history():
     (only,) = _examples(_steps(("a", 1, 1)))
     assert only[1][fk.HISTORY_LENGTH] == 0
+
+
+def test_future_items_stay_within_horizon_split_and_exclude_the_target():
+    steps = _steps(("a", 0, 0), ("b", 10, 10), ("a", 20, 20), ("c", 30, 30), ("d", 500, 500))
+    examples = list(history.build_examples("u", steps, 3, 25, frozenset(), 4, 100.0))
+    first = examples[0][1][fk.FUTURE_ITEM_IDS]
+    # 'a' is the target itself; 'c' starts after the cutoff (25) so a train example can't see it;
+    # 'd' is beyond the 100 s horizon.
+    assert first == ["b", "", "", ""]
+    split, eval_example = examples[3]
+    assert split == "eval" and eval_example[fk.FUTURE_ITEM_IDS] == ["", "", "", ""]
+    assert all(len(f[fk.FUTURE_ITEM_IDS]) == 4 for _, f in examples)
