@@ -157,10 +157,19 @@ def run_quality(
         "runtime_seconds": runtime,
     }
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_path).write_text(json.dumps(payload, indent=2))
+    # The results file is exactly protocol -> model -> slice -> metric; the rest beside it.
+    Path(out_path).write_text(json.dumps(results, indent=2))
+    meta = {key: value for key, value in payload.items() if key != "results"}
+    Path(meta_path(out_path)).write_text(json.dumps(meta, indent=2))
     console.out(format_table(results), highlight=False)  # pre-rendered; console.out won't wrap
-    console.print(f"wrote {out_path} in {runtime:.1f}s")
+    console.print(f"wrote {out_path} (and {meta_path(out_path)}) in {runtime:.1f}s")
     return payload
+
+
+def meta_path(out_path: str) -> str:
+    """Where the dataset, split statistics and settings of a results file are written."""
+    stem = out_path[: -len(".json")] if out_path.endswith(".json") else out_path
+    return f"{stem}.meta.json"
 
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, object]:

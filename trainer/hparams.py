@@ -50,6 +50,12 @@ class Hyperparameters:
     def validate(self) -> Hyperparameters:
         if self.content_tuning not in CONTENT_TUNING:
             raise ValueError(f"content_tuning={self.content_tuning!r}; use one of {CONTENT_TUNING}")
+        if self.content_tuning == "top_layers":
+            raise ValueError(
+                "content_tuning='top_layers' needs BERT inside the training graph, which the "
+                "precomputed-vector pipeline does not run yet; use 'adapter' or 'frozen' "
+                "(trainer.params.content_parameter_counts still reports its size)"
+            )
         if self.negatives not in NEGATIVES:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
         if self.embedding_dim % self.num_heads:

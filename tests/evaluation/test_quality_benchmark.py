@@ -58,12 +58,13 @@ def test_run_quality_writes_results_for_every_model_and_protocol(tmp_path: Path)
         console=console,
     )
     written = json.loads(out.read_text())
-    assert written["results"] == payload["results"]
-    assert set(written["results"]) == {"leave_last_out", "temporal"}
-    models = set(written["results"]["leave_last_out"])
+    assert written == payload["results"]
+    assert set(written) == {"leave_last_out", "temporal"}
+    models = set(written["leave_last_out"])
     assert models == {"popularity", "itemknn", "ease", "content-tfidf", "pop2"}
-    assert written["dataset"]["items"] == 7
-    assert "HR@5" in written["results"]["temporal"]["ease"]["all"]
+    meta = json.loads(Path(quality.meta_path(str(out))).read_text())
+    assert meta["dataset"]["items"] == 7
+    assert "HR@5" in written["temporal"]["ease"]["all"]
 
 
 def test_run_quality_refuses_unknown_models(tmp_path: Path) -> None:

@@ -192,6 +192,20 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     assert any(f.metric.endswith("(change)") for f in third.gate.failures)
     assert third.pushed_to is None and _versions(tmp_path) == pushed
 
+    inspected = CliRunner().invoke(main, ["inspect", "--output-dir", f"{tmp_path}/run"])
+    assert inspected.exit_code == 0, inspected.output
+    assert "NOT BLESSED" in inspected.output and "(change)" in inspected.output
+    assert "Reconciled" in inspected.output
+    html_path = tmp_path / "report.html"
+    reported = CliRunner().invoke(
+        main, ["report", "--output-dir", f"{tmp_path}/run", "--out", str(html_path)]
+    )
+    assert reported.exit_code == 0, reported.output
+    html = html_path.read_text()
+    assert "NOT BLESSED" in html and "<table>" in html and "(change)" in html
+    assert html.count("data:image/png;base64,") == 2
+    assert "target_unseen_in_train=1" in html
+
 
 def test_kubeflow_runner_compiles_the_same_graph(tmp_path):
     import json
