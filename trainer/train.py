@@ -34,7 +34,8 @@ class RetrievalEvalCallback(tf.keras.callbacks.Callback):
         self.history.append(results)
         flat = {f"{s}/{m}": v for s, ms in results.items() for m, v in ms.items()}
         if logs is not None:
-            logs.update({f"eval_{k}": v for k, v in flat.items() if k.startswith("all/")})
+            shown = ("all/HR@10", "all/NDCG@10", "cold_items/HR@10")
+            logs.update({f"eval_{k}": flat[k] for k in shown if k in flat})
         if self.writer:
             with self.writer.as_default():
                 for key, value in flat.items():
