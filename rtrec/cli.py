@@ -89,7 +89,7 @@ def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
     with open(os.path.join(cfg.output_dir, RUN_CONFIG), "w", encoding="utf-8") as handle:
         json.dump(cfg.to_dict(), handle, indent=2)
     started = time.perf_counter()
-    with pipeline_progress(console, cfg.stop_after):
+    with pipeline_progress(console, cfg.stop_after, os.path.abspath(cfg.metadata_path)):
         local_runner.run(cfg)
     return time.perf_counter() - started
 

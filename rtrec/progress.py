@@ -1,62 +1,81 @@
-"""Live progress for long pipeline runs: which TFX component runs now, and for how long.
+"""Live progress for long pipeline runs: which component runs now, and how long each took.
 
-TFX's LocalDagRunner logs "Component X is running." through absl logging; a logging handler
-turns those lines into a rich status line, so no TFX internals are patched.
+A background thread polls the run's ML Metadata store (read-only) for executions started since
+the run began. Watching metadata, not log lines, keeps working whatever the components do to
+Python logging (TFX's Transform executor resets absl's verbosity, for one).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import re
+import threading
 import time
 from collections.abc import Iterator
 
 from rich.console import Console
 
-_RUNNING = re.compile(r"Component (\w+) is running")
-_FINISHED = re.compile(r"Component (\w+) is finished")
+RUNNING, COMPLETE, FAILED, CACHED = 2, 3, 4, 5  # ml_metadata Execution.State values
+POLL_S = 1.0
 
 
-class _ComponentHandler(logging.Handler):
-    def __init__(self, console: Console, status, total: int):
-        super().__init__(level=logging.INFO)
-        self.console, self.status, self.total = console, status, total
-        self.done = 0
-        self.started: dict[str, float] = {}
+def _component(type_name: str) -> str:
+    return type_name.rsplit(".", 1)[-1]
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.WARNING:
-            logging.getLogger().handle(record)  # warnings still reach the usual handlers
+
+class _Watcher(threading.Thread):
+    def __init__(self, console: Console, status, metadata_path: str, total: int):
+        super().__init__(daemon=True)
+        self.console, self.status, self.path, self.total = console, status, metadata_path, total
+        self.started_ms = int(time.time() * 1000)
+        self.stop = threading.Event()
+        self.reported: set[int] = set()
+
+    def poll(self) -> None:
+        from rtrec.run_summary import _store
+
+        try:
+            store = _store(self.path)
+            executions = [
+                e for e in store.get_executions() if e.create_time_since_epoch >= self.started_ms
+            ]
+        except Exception:  # noqa: BLE001  (the store may be missing or locked mid-write; retry)
             return
-        message = record.getMessage()
-        if match := _RUNNING.search(message):
-            name = match.group(1)
-            self.started[name] = time.perf_counter()
-            self.status.update(f"[{self.done + 1}/{self.total}] {name} running")
-        elif match := _FINISHED.search(message):
-            name = match.group(1)
-            self.done += 1
-            took = time.perf_counter() - self.started.get(name, time.perf_counter())
-            self.console.print(f"  [green]done[/] {name} ({took:.1f}s)")
+        types = {t.id: t.name for t in store.get_execution_types()}
+        running = []
+        for execution in sorted(executions, key=lambda e: e.id):
+            name = _component(types.get(execution.type_id, "?"))
+            state = execution.last_known_state
+            if state == RUNNING:
+                running.append(name)
+            elif state in (COMPLETE, CACHED, FAILED) and execution.id not in self.reported:
+                self.reported.add(execution.id)
+                took = (
+                    execution.last_update_time_since_epoch - execution.create_time_since_epoch
+                ) / 1000
+                mark = "[red]failed[/]" if state == FAILED else "[green]done[/]"
+                self.console.print(f"  {mark} {name} ({took:.1f}s)")
+        if running:
+            self.status.update(
+                f"[{len(self.reported) + 1}/{self.total}] {', '.join(running)} running"
+            )
+
+    def run(self) -> None:
+        while not self.stop.wait(POLL_S):
+            self.poll()
+        self.poll()
 
 
 @contextlib.contextmanager
-def pipeline_progress(console: Console, stop_after: str) -> Iterator[None]:
+def pipeline_progress(console: Console, stop_after: str, metadata_path: str) -> Iterator[None]:
     """Show component-level progress while the body runs the pipeline."""
     from pipeline.pipeline import STAGES
 
-    total = STAGES.index(stop_after) + 1 if stop_after in STAGES else len(STAGES)
-    logger = logging.getLogger("absl")
-    previous = logger.level
+    total = STAGES.index(stop_after) + 2 if stop_after in STAGES else len(STAGES) + 1
     with console.status("Starting the pipeline") as status:
-        handler = _ComponentHandler(console, status, total)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # INFO chatter stays out of the terminal
+        watcher = _Watcher(console, status, metadata_path, total)
+        watcher.start()
         try:
             yield
         finally:
-            logger.removeHandler(handler)
-            logger.setLevel(previous)
-            logger.propagate = True
+            watcher.stop.set()
+            watcher.join()

@@ -65,6 +65,17 @@ def write_projector(model: RtrecModel, log_dir: str, sample: int = 2000, seed: i
     return folder
 
 
+class _ExampleCounter(tf.keras.callbacks.Callback):
+    """Counts trained examples (dataset sizes are often unknown to Keras)."""
+
+    def __init__(self, batch_size: int):
+        super().__init__()
+        self.batch_size, self.batches = batch_size, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
 def fit(
     model: RtrecModel,
     train: tf.data.Dataset,
@@ -75,7 +86,8 @@ def fit(
     """Train ``model``; returns per-epoch losses, eval metrics and examples/s."""
     tf.keras.utils.set_random_seed(hp.seed)
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
-    callbacks: list = []
+    counter = _ExampleCounter(hp.batch_size)
+    callbacks: list = [counter]
     evaluator = None
     if eval_arrays is not None:
         evaluator = RetrievalEvalCallback(eval_arrays, hp.eval_ks, log_dir)
@@ -91,13 +103,13 @@ def fit(
         verbose=2,
     )
     seconds = time.perf_counter() - started
-    steps = hp.steps_per_epoch or int((history.params or {}).get("steps") or 0)
-    examples = steps * hp.batch_size * hp.epochs
+    examples = counter.batches * hp.batch_size  # the last batch of an epoch may be smaller
     if log_dir:
         write_projector(model, log_dir)
     return {
         "loss": history.history.get("loss", []),
         "eval": evaluator.history if evaluator else [],
         "seconds": seconds,
+        "train_batches": counter.batches,
         "examples_per_second": examples / seconds if seconds and examples else None,
     }
