@@ -29,7 +29,7 @@ class Hyperparameters:
     negatives: str = "full_catalog"
     temperature: float = 0.05
     logq_correction: bool = True
-    future_weight: float = 0.5
+    future_weight: float = 0.0
     """Weight of the dense future objective: also predict the user's later items within a
     horizon (PinnerFormer's "dense all action" loss), for long-term interests as well as the
     next click. Needs `future_item_ids` in the examples and full-catalog negatives."""
