@@ -17,7 +17,7 @@ from rtrec.run_summary import load_summary
 NOW = "ingestion.now=2025-07-01T00:00:00Z"
 
 
-def _graph(stop_after: str):
+def _graph(stop_after: str = "pusher", **extra):
     return create_pipeline(
         pipeline_name="t",
         pipeline_root="/tmp/unused",
@@ -28,6 +28,7 @@ def _graph(stop_after: str):
         transform_config={},
         beam_pipeline_args=["--runner=DirectRunner"],
         stop_after=stop_after,
+        **extra,
     )
 
 
@@ -55,18 +56,7 @@ def test_create_pipeline_wires_components_in_order():
 
 @pytest.mark.parametrize("kind", ["docker", "kubernetes"])
 def test_infra_validation_gates_the_pusher_when_enabled(kind):
-    graph = create_pipeline(
-        pipeline_name="t",
-        pipeline_root="/tmp/unused",
-        events="e.csv",
-        items="i.csv",
-        ingestion_config_json="{}",
-        preprocessing_fn="trainer.preprocessing.preprocessing_fn",
-        transform_config={},
-        beam_pipeline_args=["--runner=DirectRunner"],
-        infra_validation=kind,
-        serving_image_tag="2.16.1-gpu",
-    )
+    graph = _graph(infra_validation=kind, serving_image_tag="2.16.1-gpu")
     by_id = {c.id: c for c in graph.components}
     assert [c.id for c in graph.components][-1] == "Pusher"
     infra = by_id["InfraValidator"]

@@ -1,0 +1,52 @@
+"""``create_pipeline`` arguments from an ``RtrecConfig``: shared by every runner.
+
+User code is named by dotted path so the same graph runs in-process and in a container image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+
+from components.evaluation.eval_config import build_eval_config
+from rtrec.config import RtrecConfig
+
+PREPROCESSING_FN = "trainer.preprocessing.preprocessing_fn"
+RUN_FN = "trainer.task.run_fn"
+
+
+def eval_config(cfg: RtrecConfig):
+    """The blessing gate's TFMA config from the run's evaluation settings."""
+    e = cfg.evaluation
+    return build_eval_config(
+        e.ks, e.min_values, e.min_cold_values, e.max_relative_regression, e.regression_metrics
+    )
+
+
+def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: p) -> dict:
+    """Keyword arguments of ``create_pipeline``; ``resolve`` maps local paths (e.g. abspath)."""
+    cache = cfg.trainer.embedding_cache_dir
+    return {
+        "pipeline_name": cfg.pipeline_name,
+        "pipeline_root": resolve(cfg.pipeline_root),
+        "events": cfg.events if "*" in cfg.events else resolve(cfg.events),
+        "items": cfg.items if "*" in cfg.items else resolve(cfg.items),
+        "ingestion_config_json": json.dumps(asdict(cfg.ingestion), sort_keys=True),
+        "preprocessing_fn": PREPROCESSING_FN,
+        "transform_config": asdict(cfg.transform),
+        "beam_pipeline_args": list(cfg.beam_args),
+        "encoder": cfg.trainer.encoder,
+        "max_tokens": cfg.trainer.max_tokens,
+        "embedding_cache_dir": resolve(cache) if cache else "",
+        "run_fn": RUN_FN,
+        "hparams": {**cfg.trainer.hparams, "history_length": cfg.ingestion.history_length},
+        "eval_config": eval_config(cfg),
+        "push_directory": resolve(
+            os.path.join(cfg.evaluation.serving_root, cfg.evaluation.model_name)
+        ),
+        "infra_validation": cfg.evaluation.infra_validation,
+        "serving_image_tag": cfg.evaluation.serving_image_tag,
+        "stop_after": cfg.stop_after,
+    }
