@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,21 +45,6 @@ class Catalog:
         """Training frequency of each item (add-one smoothed): the logQ correction's Q."""
         counts = self.train_counts.astype(np.float64) + 1.0
         return (counts / counts.sum()).astype(np.float32)
-
-    def index_of(self) -> dict[str, int]:
-        return {item: i for i, item in enumerate(self.ids)}
-
-
-def from_texts(
-    ids: Sequence[str],
-    titles: Sequence[str],
-    texts: Sequence[str],
-    train_counts: Sequence[int],
-    embed: Callable[[list[str]], np.ndarray],
-) -> Catalog:
-    """A catalog whose text vectors come from ``embed`` (a BERT encoder, or anything in tests)."""
-    content = np.asarray(embed(list(texts)), dtype=np.float32)
-    return Catalog(list(ids), list(titles), list(texts), np.asarray(train_counts), content)
 
 
 def read_catalog_records(catalog_uri: str) -> list[dict]:

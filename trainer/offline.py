@@ -49,29 +49,33 @@ def _examples_from_events(train: TrainData, hp: Hyperparameters) -> list[dict]:
 
 
 def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: int) -> dict:
-    """History features of benchmark cases, with same-item runs collapsed as in training."""
+    """History features of benchmark cases, built by the same rules as training histories.
+
+    Events go through ``components.ingestion.history`` (sessions, funnels collapsed into
+    interactions), so a case's history looks exactly like a training example's; ages are
+    relative to the last history event (the protocol does not reveal the target's time).
+    """
     ids, types, ages, keys = [], [], [], []
     for case in cases:
-        steps: list[tuple[str, str, float]] = []
-        for item, etype, ts in zip(case.history, case.history_event_types, case.history_timestamps):
-            item_id = item_ids[int(item)]
-            weight = DEFAULT_EVENT_WEIGHTS.get(str(etype), 0.0)
-            if steps and steps[-1][0] == item_id:
-                if weight > DEFAULT_EVENT_WEIGHTS.get(steps[-1][1], 0.0):
-                    steps[-1] = (item_id, str(etype), steps[-1][2])
-                continue
-            steps.append((item_id, str(etype), float(ts)))
-        steps = steps[-length:]
-        now = float(case.history_timestamps[-1]) if len(case.history_timestamps) else 0.0
+        timeline = [
+            Event(str(case.user), item_ids[int(item)], str(etype), float(ts), None, "", "", (0, i))
+            for i, (item, etype, ts) in enumerate(
+                zip(case.history, case.history_event_types, case.history_timestamps)
+            )
+        ]
+        timeline.sort(key=lambda e: e.sort_key())
+        sessions = history.sessionize(timeline, SESSION_GAP_S)
+        steps = history.interactions(timeline, sessions, DEFAULT_EVENT_WEIGHTS)[-length:]
+        now = timeline[-1].ts if timeline else 0.0
         pad = length - len(steps)
-        ids.append([fk.PAD_ITEM] * pad + [s[0] for s in steps])
-        types.append([fk.PAD_ITEM] * pad + [s[1] for s in steps])
-        ages.append([fk.PAD_AGE] * pad + [now - s[2] for s in steps])
+        ids.append([fk.PAD_ITEM] * pad + [s.item for s in steps])
+        types.append([fk.PAD_ITEM] * pad + [s.event_type for s in steps])
+        ages.append([fk.PAD_AGE] * pad + [now - s.start for s in steps])
         keys.append(str(case.user))
     return {
-        fk.HISTORY_ITEM_IDS: np.array(ids, dtype=str),
-        fk.HISTORY_EVENT_TYPES: np.array(types, dtype=str),
-        fk.HISTORY_AGES_S: np.array(ages, dtype=np.float32),
+        fk.HISTORY_ITEM_IDS: np.array(ids, dtype=str).reshape(len(cases), length),
+        fk.HISTORY_EVENT_TYPES: np.array(types, dtype=str).reshape(len(cases), length),
+        fk.HISTORY_AGES_S: np.array(ages, dtype=np.float32).reshape(len(cases), length),
         fk.QUERY: np.array([""] * len(cases)),
         fk.USER_KEY: np.array(keys),
     }
