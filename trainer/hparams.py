@@ -26,6 +26,8 @@ class Hyperparameters:
     content_tuning: str = "adapter"
     adapter_dim: int = 128
     top_layers: int = 1
+    """With ``content_tuning='top_layers'``: how many of BERT's top layers train (see
+    trainer/content_tuning.py for how that stays affordable)."""
     negatives: str = "full_catalog"
     temperature: float = 0.05
     logq_correction: bool = True
@@ -50,12 +52,8 @@ class Hyperparameters:
     def validate(self) -> Hyperparameters:
         if self.content_tuning not in CONTENT_TUNING:
             raise ValueError(f"content_tuning={self.content_tuning!r}; use one of {CONTENT_TUNING}")
-        if self.content_tuning == "top_layers":
-            raise ValueError(
-                "content_tuning='top_layers' needs BERT inside the training graph, which the "
-                "precomputed-vector pipeline does not run yet; use 'adapter' or 'frozen' "
-                "(trainer.params.content_parameter_counts still reports its size)"
-            )
+        if self.top_layers < 1:
+            raise ValueError("top_layers must be at least 1 (the number of BERT layers to tune)")
         if self.negatives not in NEGATIVES:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
         if self.embedding_dim % self.num_heads:

@@ -5,7 +5,8 @@ serving top-K is built after training (``trainer/signatures.py``). Two objective
 ``full_catalog`` (softmax over every catalog item; many negatives matter for sequential
 recommenders) and ``in_batch`` (TFRS ``Retrieval`` with logQ correction and accidental-hit
 removal, for catalogs too large to score each step). An optional ranking head predicts the
-target's event weight (multi-task).
+target's event weight (multi-task). With ``content_tuning='top_layers'`` an extra in-batch
+softmax through the tuned BERT layers trains them (``trainer/content_tuning.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from trainer import features as fk
+from trainer.bert import BertTextEncoder
 from trainer.catalog import Catalog
+from trainer.content_tuning import TopLayerCache
 from trainer.hparams import Hyperparameters
 from trainer.towers import ItemTower, UserTower
+
+BATCH_METRIC_KS = (1, 10)
 
 
 class QueryVectors(tf.keras.layers.Layer):
@@ -50,7 +55,9 @@ class RtrecModel(tfrs.Model):
         hp: Hyperparameters,
         queries: list[str] | None = None,
         query_vectors: np.ndarray | None = None,
+        encoder: BertTextEncoder | None = None,
     ):
+        """``encoder`` is needed (and only used) with ``content_tuning='top_layers'``."""
         super().__init__()
         self.hp = hp.validate()
         self.catalog = catalog
@@ -70,8 +77,20 @@ class RtrecModel(tfrs.Model):
         # Items with no training interaction did not exist (or were unseen) at training time:
         # as eternal negatives the softmax would learn to bury them, and cold start would fail.
         self.trainable_candidates = tf.constant(catalog.train_counts > 0)
+        # In-batch top-K accuracy (each user vs the batch's targets), logged per step and epoch
+        # in TensorBoard: cheap and familiar, though flattering beside full-catalog metrics.
+        self.batch_metrics = [
+            tf.keras.metrics.TopKCategoricalAccuracy(k, name=f"in_batch_top{k}")
+            for k in BATCH_METRIC_KS
+        ]
         self.retrieval = tfrs.tasks.Retrieval(
-            temperature=hp.temperature, remove_accidental_hits=True, name="retrieval"
+            # Mean over the batch (TFRS sums), so it adds to the full-catalog loss on one scale.
+            loss=tf.keras.losses.CategoricalCrossentropy(
+                from_logits=True, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE
+            ),
+            temperature=hp.temperature,
+            remove_accidental_hits=True,
+            name="retrieval",
         )
         self.ranking_head = None
         if hp.ranking_weight > 0:
@@ -82,10 +101,39 @@ class RtrecModel(tfrs.Model):
                 ]  # fmt: skip
             )
             self.ranking = tfrs.tasks.Ranking(loss=tf.keras.losses.MeanSquaredError())
+        self.text_cache = None
+        if hp.content_tuning == "top_layers":
+            if encoder is None:
+                raise ValueError("content_tuning='top_layers' needs the BertTextEncoder to tune")
+            self.text_cache = TopLayerCache(encoder, catalog.texts + list(queries or []),
+                                            hp.top_layers)  # fmt: skip
+            self.item_tower.tuned_text = self.text_cache
+            self.refresh_text_vectors()
 
-    def item_vectors(self, item_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
-        """L2-normalized item vectors for raw ids (unknown ids: OOV id row + zero text)."""
-        return tf.math.l2_normalize(self.item_tower(item_ids, training=training), axis=-1)
+    def refresh_text_vectors(self) -> None:
+        """Rebuild the item and query text tables through the tuned top layers (top_layers only).
+
+        Called after every epoch and before export, so evaluation, negatives and the served
+        index all see the current text encoder.
+        """
+        if self.text_cache is None:
+            return
+        vectors = self.text_cache.all_vectors()
+        n = self.catalog.size
+        self.item_tower.content.assign(np.concatenate([vectors[:n], vectors[-1:]]))
+        queries = vectors[n:-1]
+        if len(queries):
+            self.query_lookup.table.assign(np.concatenate([vectors[-1:], queries]))
+
+    def item_vectors(
+        self, item_ids: tf.Tensor, training: bool = False, live: bool = False
+    ) -> tf.Tensor:
+        """L2-normalized item vectors for raw ids (unknown ids: OOV id row + zero text).
+
+        ``live`` (top_layers only) runs the tuned BERT layers so the gradient reaches them.
+        """
+        vectors = self.item_tower(item_ids, training=training, live=live)
+        return tf.math.l2_normalize(vectors, axis=-1)
 
     def catalog_vectors(self, training: bool = False) -> tf.Tensor:
         """Vectors of every catalog item, row i for catalog.ids[i]."""
@@ -110,6 +158,27 @@ class RtrecModel(tfrs.Model):
         )
         return tf.math.l2_normalize(user, axis=-1)
 
+    def _update_batch_metrics(self, users, items, targets) -> None:
+        """In-batch top-K accuracy; another example with the same target is not a miss."""
+        scores = tf.matmul(users, items, transpose_b=True)
+        labels = tf.eye(tf.shape(scores)[0])
+        scores = tfrs.layers.loss.RemoveAccidentalHits()(labels, scores, targets)
+        for metric in self.batch_metrics:
+            metric.update_state(labels, scores)
+
+    def _in_batch_loss(self, users, items, targets) -> tf.Tensor:
+        """TFRS in-batch softmax with logQ correction and accidental-hit removal."""
+        rows = tf.maximum(self.catalog_rows.lookup(targets), 0)
+        return self.retrieval(
+            users,
+            items,
+            candidate_sampling_probability=(
+                tf.exp(tf.gather(self.log_q, rows)) if self.hp.logq_correction else None
+            ),
+            candidate_ids=targets,
+            compute_metrics=False,
+        )
+
     def _future_loss(self, logits: tf.Tensor, features: dict) -> tf.Tensor:
         """Mean negative log-likelihood of the user's later items under the same softmax."""
         rows = self.catalog_rows.lookup(features[fk.FUTURE_ITEM_IDS])
@@ -122,8 +191,10 @@ class RtrecModel(tfrs.Model):
         users = self.user_vectors(features, training=training)
         targets = features[fk.TARGET_ITEM_ID]
         if self.hp.negatives == "full_catalog":
-            logits = tf.matmul(users, self.catalog_vectors(training), transpose_b=True)
+            catalog = self.catalog_vectors(training)
+            logits = tf.matmul(users, catalog, transpose_b=True)
             labels = self.catalog_rows.lookup(targets)
+            self._update_batch_metrics(users, tf.gather(catalog, tf.maximum(labels, 0)), targets)
             candidates = tf.logical_or(
                 self.trainable_candidates[None, :],
                 tf.one_hot(labels, self.catalog.size, on_value=True, off_value=False),
@@ -135,18 +206,17 @@ class RtrecModel(tfrs.Model):
             loss = tf.reduce_mean(losses)
             if self.hp.future_weight > 0 and fk.FUTURE_ITEM_IDS in features:
                 loss += self.hp.future_weight * self._future_loss(logits, features)
+            if self.text_cache is not None:
+                # The catalog columns above come from the refreshed table (no gradient into
+                # BERT); the tuned layers learn from an in-batch softmax where positives and
+                # negatives both run through them, so they cannot drift away from a stale
+                # table to game the loss.
+                live = self.item_vectors(targets, training=training, live=True)
+                loss += self._in_batch_loss(users, live, targets)
         else:
-            items = self.item_vectors(targets, training=training)
-            rows = tf.maximum(self.catalog_rows.lookup(targets), 0)
-            loss = self.retrieval(
-                users,
-                items,
-                candidate_sampling_probability=(
-                    tf.exp(tf.gather(self.log_q, rows)) if self.hp.logq_correction else None
-                ),
-                candidate_ids=targets,
-                compute_metrics=False,
-            )
+            items = self.item_vectors(targets, training=training, live=True)
+            loss = self._in_batch_loss(users, items, targets)
+            self._update_batch_metrics(users, items, targets)
         if self.ranking_head is not None:
             items = self.item_vectors(targets, training=training)
             predicted = self.ranking_head(tf.concat([users, items, users * items], axis=1))

@@ -105,7 +105,12 @@ class RtrecRecommender:
         catalog = Catalog(ids, texts, texts, counts, np.asarray(self.embed_fn(texts), np.float32))
         vocab = [ids[i] for i in np.flatnonzero(counts > 0)]
         event_types = sorted(set(train.events["event_type"]))
-        self.model = RtrecModel(catalog, vocab, event_types, self.hp)
+        encoder = None
+        if self.hp.content_tuning == "top_layers":
+            from trainer.bert import BertTextEncoder, EncoderSpec
+
+            encoder = BertTextEncoder(EncoderSpec(self.hp.encoder, self.hp.max_tokens))
+        self.model = RtrecModel(catalog, vocab, event_types, self.hp, encoder=encoder)
         dataset = array_dataset(arrays, self.hp.batch_size, shuffle=True, seed=self.hp.seed)
         self.report = fit(self.model, dataset, None, self.hp)
         self.report["train_examples"] = len(examples)

@@ -42,6 +42,8 @@ def run_fn(fn_args) -> None:
     by_text = dict(zip(texts, vectors))
     catalog = from_artifacts(config[CATALOG_URI], by_text)
     queries = sorted(set(texts) - set(catalog.texts))
+    # Built before the model: with content_tuning='top_layers' the model tunes its top layers.
+    encoder = BertTextEncoder(EncoderSpec(hp.encoder, hp.max_tokens))
     model = RtrecModel(
         catalog,
         _vocabulary(transform, fk.ITEM_VOCAB),
@@ -49,6 +51,7 @@ def run_fn(fn_args) -> None:
         hp,
         queries,
         np.stack([by_text[q] for q in queries]) if queries else None,
+        encoder=encoder,
     )
     schema = transform.transformed_metadata.schema
     train = tfx_dataset(
@@ -59,7 +62,6 @@ def run_fn(fn_args) -> None:
     )
     eval_arrays = take_arrays(evaluation, hp.max_eval_examples)
     report = fit(model, train, eval_arrays, hp, log_dir=fn_args.model_run_dir)
-    encoder = BertTextEncoder(EncoderSpec(hp.encoder, hp.max_tokens))
     export(model, encoder, fn_args.serving_model_dir)
     report["content_parameters"] = content_parameter_counts(hp, encoder)
     report["catalog_items"] = catalog.size

@@ -72,6 +72,9 @@ class ItemTower(tf.keras.layers.Layer):
             name="item_id_embedding",
         )
         self.adapter = _Adapter(hp.adapter_dim) if hp.content_tuning == "adapter" else None
+        self.tuned_text = None
+        """With ``content_tuning='top_layers'``: the trainer.content_tuning.TopLayerCache whose
+        rows 0..n-1 are the catalog items; ``content`` then holds its last refreshed output."""
         self.projection = tf.keras.layers.Dense(hp.embedding_dim, name="content_projection")
 
     def text_part(self, text_vectors: tf.Tensor) -> tf.Tensor:
@@ -89,8 +92,15 @@ class ItemTower(tf.keras.layers.Layer):
         known = tf.cast(index < self.vocab_size, tf.float32)[..., None]
         return self.id_embedding(index) * known
 
-    def call(self, item_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
-        text = tf.gather(self.content, self.content_rows.lookup(item_ids))
+    def call(self, item_ids: tf.Tensor, training: bool = False, live: bool = False) -> tf.Tensor:
+        """Item vectors; ``live`` runs the tuned BERT layers (gradient) instead of the table."""
+        rows = self.content_rows.lookup(item_ids)
+        if live and self.tuned_text is not None:
+            unknown = tf.cast(self.tuned_text.size, rows.dtype)
+            n_items = tf.cast(tf.shape(self.content)[0] - 1, rows.dtype)
+            text = self.tuned_text(tf.where(rows < n_items, rows, unknown), training=training)
+        else:
+            text = tf.gather(self.content, rows)
         ids = self.id_part(item_ids)
         if training and self.hp.id_dropout > 0:
             keep = tf.random.uniform(tf.shape(item_ids)) >= self.hp.id_dropout

@@ -1,4 +1,4 @@
-"""Training loop: Keras fit with TensorBoard, full-catalog eval recall@K per epoch, projector."""
+"""Training loop: Keras fit with TensorBoard: loss, in-batch top-K, catalog eval, projector."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class RetrievalEvalCallback(tf.keras.callbacks.Callback):
             shown = ("all/HR@10", "all/NDCG@10", "cold_items/HR@10")
             logs.update({f"eval_{k}": flat[k] for k in shown if k in flat})
         if self.writer:
-            with self.writer.as_default():
+            # Keras' TensorBoard callback narrows recording to every `update_freq` steps for the
+            # whole fit; these per-epoch scalars must always be written.
+            with self.writer.as_default(), tf.summary.record_if(True):
                 for key, value in flat.items():
                     tf.summary.scalar(key, value, step=epoch)
             self.writer.flush()
@@ -65,6 +67,16 @@ def write_projector(model: RtrecModel, log_dir: str, sample: int = 2000, seed: i
     return folder
 
 
+class TextRefreshCallback(tf.keras.callbacks.Callback):
+    """content_tuning='top_layers': rebuild the text tables through the tuned layers each epoch.
+
+    Runs before the evaluation callback, so per-epoch metrics see the current encoder.
+    """
+
+    def on_epoch_end(self, epoch: int, logs=None):
+        self.model.refresh_text_vectors()
+
+
 class _ExampleCounter(tf.keras.callbacks.Callback):
     """Counts trained examples (dataset sizes are often unknown to Keras)."""
 
@@ -88,6 +100,8 @@ def fit(
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
     counter = _ExampleCounter(hp.batch_size)
     callbacks: list = [counter]
+    if model.text_cache is not None:
+        callbacks.append(TextRefreshCallback())
     evaluator = None
     if eval_arrays is not None:
         evaluator = RetrievalEvalCallback(eval_arrays, hp.eval_ks, log_dir)
@@ -108,6 +122,9 @@ def fit(
         write_projector(model, log_dir)
     return {
         "loss": history.history.get("loss", []),
+        "in_batch": {
+            key: history.history.get(key, []) for key in ("in_batch_top1", "in_batch_top10")
+        },
         "eval": evaluator.history if evaluator else [],
         "seconds": seconds,
         "train_batches": counter.batches,

@@ -29,7 +29,7 @@ def test_transformed_names_and_recency_boundaries():
     "bad",
     [
         {"content_tuning": "everything"},
-        {"content_tuning": "top_layers"},
+        {"content_tuning": "top_layers", "top_layers": 0},
         {"negatives": "some"},
         {"embedding_dim": 10, "num_heads": 3},
         {"dropout": 1.0},

@@ -74,3 +74,23 @@ def test_future_objective_uses_later_items(toy_catalog, tiny_hp):
     with_future = float(model.compute_loss({**batch, fk.FUTURE_ITEM_IDS: tf.constant(future)}))
     # Repeating the target as the only valid future item adds exactly its own NLL again.
     assert with_future == pytest.approx(2 * base, rel=1e-4)
+
+
+def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, tiny_hp, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    hp = replace(tiny_hp, epochs=2, eval_ks=(10,))
+    model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
+    arrays = toy_examples(256, seed=9)
+    report = fit(model, array_dataset(arrays, 64, True), arrays, hp, log_dir=str(tmp_path))
+    assert len(report["in_batch"]["in_batch_top10"]) == 2
+    assert all(0.0 <= v <= 1.0 for v in report["in_batch"]["in_batch_top10"])
+
+    def tags(folder):
+        accumulator = EventAccumulator(str(tmp_path / folder))
+        accumulator.Reload()
+        return set(accumulator.Tags()["scalars"]) | set(accumulator.Tags()["tensors"])
+
+    assert {"epoch_loss", "epoch_in_batch_top1", "epoch_in_batch_top10"} <= tags("train")
+    assert {"all/HR@10", "all/NDCG@10"} <= tags("eval")
+    assert (tmp_path / "projector" / "metadata.tsv").exists()
