@@ -20,6 +20,10 @@ class Hyperparameters:
     dropout: float = 0.1
     id_dropout: float = 0.3
     """Share of item occurrences whose id embedding is dropped, so the text path learns alone."""
+    long_term: bool = True
+    """Add a long-term interest vector (masked mean of every history item) to the sequence
+    summary: the attention tower favours the latest steps, while interests that recur over
+    weeks (a brand, a hobby) live in the whole history."""
     use_user_id: bool = True
     user_id_buckets: int = 20_000
     user_id_dropout: float = 0.5

@@ -167,7 +167,8 @@ class BehaviourTower(tf.keras.layers.Layer):
 
 
 class UserTower(tf.keras.layers.Layer):
-    """Mixes the behaviour summary, an optional query vector and an optional user-id embedding.
+    """Mixes the behaviour summary, an optional query vector and an optional user-id embedding,
+    plus (``long_term``) a projection of the mean of every history item vector.
 
     The user-id embedding is dropped for ``user_id_dropout`` of training examples (and is absent
     for an empty key), so users the model never saw are served from their history alone.
@@ -182,6 +183,13 @@ class UserTower(tf.keras.layers.Layer):
         self.user_embedding = (
             tf.keras.layers.Embedding(hp.user_id_buckets, dim, name="user_embedding")
             if hp.use_user_id
+            else None
+        )
+        self.long_term = (
+            tf.keras.layers.Dense(
+                dim, use_bias=False, kernel_initializer="identity", name="long_term_interest"
+            )
+            if hp.long_term
             else None
         )
         self.mix = tf.keras.Sequential(
@@ -203,4 +211,11 @@ class UserTower(tf.keras.layers.Layer):
                 keep = tf.random.uniform(tf.shape(known)) >= self.hp.user_id_dropout
                 known *= tf.cast(keep, tf.float32)
             parts.append(self.user_embedding(buckets) * known)
-        return sequence + self.mix(tf.concat(parts, axis=1))
+        user = sequence + self.mix(tf.concat(parts, axis=1))
+        if self.long_term is not None:
+            real = tf.cast(mask, history_vectors.dtype)[..., None]
+            pooled = tf.reduce_sum(history_vectors * real, 1) / tf.maximum(
+                tf.reduce_sum(real, 1), 1
+            )
+            user += self.long_term(pooled)
+        return user

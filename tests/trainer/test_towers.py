@@ -60,3 +60,28 @@ def test_empty_history_gives_a_finite_fallback_vector(trained):
     vectors = model.user_vectors(batch).numpy()
     assert np.all(np.isfinite(vectors)) and np.allclose(vectors[0], vectors[1])
     assert np.linalg.norm(vectors[0]) > 0.5
+
+
+def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
+    from trainer.towers import UserTower
+
+    tower = UserTower(["view"], tiny_hp)
+    rng = np.random.default_rng(0)
+    vectors = tf.constant(rng.normal(size=(2, LENGTH, tiny_hp.embedding_dim)), tf.float32)
+    mask = tf.constant([[False] * (LENGTH - 2) + [True] * 2, [True] * LENGTH])
+    args = (
+        vectors,
+        tf.fill([2, LENGTH], "view"),
+        tf.fill([2, LENGTH], 60.0),
+        mask,
+        tf.zeros([2, 4]),
+        tf.constant(["", ""]),
+    )
+    with_long = tower(*args).numpy()
+    kernel = tower.long_term.kernel
+    np.testing.assert_allclose(kernel.numpy(), np.eye(tiny_hp.embedding_dim))  # starts as identity
+    kernel.assign(tf.zeros_like(kernel))
+    without = tower(*args).numpy()
+    real = mask.numpy()[..., None]
+    mean = (vectors.numpy() * real).sum(1) / real.sum(1)
+    np.testing.assert_allclose(with_long - without, mean, atol=1e-5)
