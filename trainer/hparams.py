@@ -24,6 +24,10 @@ class Hyperparameters:
     """Add a long-term interest vector (masked mean of every history item) to the sequence
     summary: the attention tower favours the latest steps, while interests that recur over
     weeks (a brand, a hobby) live in the whole history."""
+    item_bias: bool = True
+    """A learned per-item score offset (popularity inside a user's interests). Served as one
+    extra vector column, so the index stays a plain dot product: user [u, temperature] x
+    item [v, bias]."""
     use_user_id: bool = True
     user_id_buckets: int = 20_000
     user_id_dropout: float = 0.5

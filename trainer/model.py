@@ -125,15 +125,27 @@ class RtrecModel(tfrs.Model):
         if len(queries):
             self.query_lookup.table.assign(np.concatenate([vectors[-1:], queries]))
 
+    @property
+    def vector_dim(self) -> int:
+        """Width of served user and item vectors (one more than the towers with item_bias)."""
+        return self.hp.embedding_dim + (1 if self.hp.item_bias else 0)
+
+    def finish_item_vectors(self, vectors: tf.Tensor, item_ids: tf.Tensor) -> tf.Tensor:
+        """Tower output -> served item vector: L2-normalized, then the bias column if any."""
+        vectors = tf.math.l2_normalize(vectors, axis=-1)
+        if not self.hp.item_bias:
+            return vectors
+        return tf.concat([vectors, self.item_tower.bias(item_ids)[..., None]], axis=-1)
+
     def item_vectors(
         self, item_ids: tf.Tensor, training: bool = False, live: bool = False
     ) -> tf.Tensor:
-        """L2-normalized item vectors for raw ids (unknown ids: OOV id row + zero text).
+        """Item vectors for raw ids (unknown ids: zero id part, zero text, zero bias).
 
         ``live`` (top_layers only) runs the tuned BERT layers so the gradient reaches them.
         """
         vectors = self.item_tower(item_ids, training=training, live=live)
-        return tf.math.l2_normalize(vectors, axis=-1)
+        return self.finish_item_vectors(vectors, item_ids)
 
     def catalog_vectors(self, training: bool = False) -> tf.Tensor:
         """Vectors of every catalog item, row i for catalog.ids[i]."""
@@ -142,7 +154,8 @@ class RtrecModel(tfrs.Model):
     def user_vectors(
         self, features: dict, training: bool = False, query_vectors: tf.Tensor | None = None
     ) -> tf.Tensor:
-        """L2-normalized user vectors from raw history features (see trainer/features.py)."""
+        """Served user vectors from raw history features (see trainer/features.py): the
+        L2-normalized tower output, plus the temperature column that meets the item bias."""
         history = features[fk.HISTORY_ITEM_IDS]
         mask = tf.not_equal(history, fk.PAD_ITEM)
         if query_vectors is None:
@@ -156,7 +169,12 @@ class RtrecModel(tfrs.Model):
             features[fk.USER_KEY],
             training=training,
         )
-        return tf.math.l2_normalize(user, axis=-1)
+        user = tf.math.l2_normalize(user, axis=-1)
+        if not self.hp.item_bias:
+            return user
+        # user . item = u . v + temperature * bias, so logits / temperature add the bias as is.
+        column = tf.fill([tf.shape(user)[0], 1], tf.constant(self.hp.temperature, user.dtype))
+        return tf.concat([user, column], axis=1)
 
     def _update_batch_metrics(self, users, items, targets) -> None:
         """In-batch top-K accuracy; another example with the same target is not a miss."""

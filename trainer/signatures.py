@@ -53,7 +53,7 @@ class ServingModule(tf.Module):
             k=min(MAX_K + self.length + MAX_EXCLUDE, model.catalog.size)
         )
         self.index.index(model.catalog_vectors(), model.catalog_ids)
-        self.index(tf.zeros([1, model.hp.embedding_dim]))  # build it before saving
+        self.index(tf.zeros([1, model.vector_dim]))  # build it before saving
 
     def _features(self, ids, types, timestamps, user_key, now) -> dict:
         ids = _fit_width(ids, self.length, fk.PAD_ITEM)
@@ -159,7 +159,7 @@ class ServingModule(tf.Module):
         """Item vectors from id + text: how a new item is indexed without retraining."""
         tower = self.model.item_tower
         vectors = tower.text_part(self.encoder(texts)) + tower.id_part(item_ids)
-        return {"embeddings": tf.math.l2_normalize(vectors, axis=-1)}
+        return {"embeddings": self.model.finish_item_vectors(vectors, item_ids)}
 
     @tf.function(
         input_signature=[

@@ -72,6 +72,16 @@ class ItemTower(tf.keras.layers.Layer):
             name="item_id_embedding",
         )
         self.adapter = _Adapter(hp.adapter_dim) if hp.content_tuning == "adapter" else None
+        self.bias_embedding = (
+            tf.keras.layers.Embedding(
+                len(vocab) + hp.item_oov_buckets,
+                1,
+                embeddings_initializer="zeros",
+                name="item_bias",
+            )  # fmt: skip
+            if hp.item_bias
+            else None
+        )
         self.tuned_text = None
         """With ``content_tuning='top_layers'``: the trainer.content_tuning.TopLayerCache whose
         rows 0..n-1 are the catalog items; ``content`` then holds its last refreshed output."""
@@ -91,6 +101,12 @@ class ItemTower(tf.keras.layers.Layer):
         index = self.id_table.lookup(item_ids)
         known = tf.cast(index < self.vocab_size, tf.float32)[..., None]
         return self.id_embedding(index) * known
+
+    def bias(self, item_ids: tf.Tensor) -> tf.Tensor:
+        """Learned score offset of known ids; 0 for ids outside the vocabulary (cold items)."""
+        index = self.id_table.lookup(item_ids)
+        known = tf.cast(index < self.vocab_size, tf.float32)
+        return self.bias_embedding(index)[..., 0] * known
 
     def call(self, item_ids: tf.Tensor, training: bool = False, live: bool = False) -> tf.Tensor:
         """Item vectors; ``live`` runs the tuned BERT layers (gradient) instead of the table."""
