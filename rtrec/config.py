@@ -48,7 +48,7 @@ class IngestionConfig:
     """Reference time (ISO-8601) for future-timestamp checks; None means the wall clock."""
     future_targets: int = 8
     """Later items kept per example for the dense future objective (trainer's future_weight)."""
-    future_horizon_s: int = 14 * 86400
+    future_horizon_s: int = 28 * 86400
     """How far after the target those later items may be."""
     eval_fraction: float = 0.1
     """Share of interactions (by time) whose targets form the eval split."""

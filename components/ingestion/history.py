@@ -137,16 +137,27 @@ def _history_before(steps: Sequence[Interaction], i: int, limit: int) -> list[In
 def _future(
     steps: Sequence[Interaction], i: int, limit: int, horizon_s: float, before: float
 ) -> list[str]:
-    """Distinct items after step ``i`` (not its own) starting within the horizon and before
-    ``before`` (the cutoff for training examples, so no eval-period item leaks into training)."""
+    """Up to ``limit`` distinct items after step ``i`` (not its own), starting within the
+    horizon and before ``before`` (the cutoff for training examples, so no eval-period item
+    leaks into training).
+
+    When more qualify, the picks are spread evenly over them in time order (first and last
+    included): the first ``limit`` would mostly be the rest of the current session, while the
+    dense objective is there to teach the interests that come back in later sessions.
+    """
     target = steps[i]
     found: list[str] = []
     for step in steps[i + 1 :]:
-        if len(found) == limit or step.start - target.start > horizon_s or step.start >= before:
+        if step.start - target.start > horizon_s or step.start >= before:
             break
         if step.item != target.item and step.item not in found:
             found.append(step.item)
-    return found
+    if len(found) <= limit:
+        return found
+    if limit == 1:
+        return found[:1]
+    last = len(found) - 1
+    return [found[round(j * last / (limit - 1))] for j in range(limit)]
 
 
 def build_examples(
@@ -156,7 +167,7 @@ def build_examples(
     cutoff: float,
     seen_in_train: frozenset[str] | set[str],
     future_targets: int = 8,
-    future_horizon_s: float = 14 * 86400.0,
+    future_horizon_s: float = 28 * 86400.0,
 ) -> Iterable[tuple[str, dict]]:
     """Yield (split, features) for every interaction as a target, split by target time.
 

@@ -125,3 +125,11 @@ def test_future_items_stay_within_horizon_split_and_exclude_the_target():
     split, eval_example = examples[3]
     assert split == "eval" and eval_example[fk.FUTURE_ITEM_IDS] == ["", "", "", ""]
     assert all(len(f[fk.FUTURE_ITEM_IDS]) == 4 for _, f in examples)
+
+
+def test_future_items_are_spread_over_the_horizon():
+    steps = _steps(*[(f"i{j}", 10 * j, 10 * j) for j in range(10)])
+    examples = list(history.build_examples("u", steps, 3, 1e9, frozenset(), 4, 1e6))
+    # Nine later items qualify for the first target; four picks span them, first to last.
+    assert examples[0][1][fk.FUTURE_ITEM_IDS] == ["i1", "i4", "i6", "i9"]
+    assert examples[7][1][fk.FUTURE_ITEM_IDS] == ["i8", "i9", "", ""]
