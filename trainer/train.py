@@ -78,14 +78,25 @@ class TextRefreshCallback(tf.keras.callbacks.Callback):
 
 
 class _ExampleCounter(tf.keras.callbacks.Callback):
-    """Counts trained examples (dataset sizes are often unknown to Keras)."""
+    """Counts trained batches and times each epoch (dataset sizes are often unknown to Keras).
+
+    The first epoch includes tracing the step function; later epochs are the steady state.
+    """
 
     def __init__(self, batch_size: int):
         super().__init__()
         self.batch_size, self.batches = batch_size, 0
+        self.epoch_seconds: list[float] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self._started)
 
 
 def fit(
@@ -128,5 +139,6 @@ def fit(
         "eval": evaluator.history if evaluator else [],
         "seconds": seconds,
         "train_batches": counter.batches,
+        "epoch_seconds": counter.epoch_seconds,
         "examples_per_second": examples / seconds if seconds and examples else None,
     }
