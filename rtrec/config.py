@@ -36,7 +36,7 @@ LOCAL_BEAM_ARGS: tuple[str, ...] = ("--runner=DirectRunner", "--direct_num_worke
 class IngestionConfig:
     """How raw events become training examples (see components/ingestion)."""
 
-    history_length: int = 20
+    history_length: int = 50
     """Most recent interactions kept before each target (older ones are dropped)."""
     session_gap_s: int = 1800
     """Inactivity that starts a new session (a change of input session_id does too)."""

@@ -14,7 +14,7 @@ class Hyperparameters:
     """Every knob of towers, objective and training; `validate` rejects impossible values."""
 
     embedding_dim: int = 64
-    history_length: int = 20
+    history_length: int = 50
     num_blocks: int = 2
     num_heads: int = 2
     dropout: float = 0.1
