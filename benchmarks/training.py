@@ -101,7 +101,7 @@ def main(argv=None) -> None:
     table.add_column(f"vs {rows[0]['content_tuning']}", justify="right")
     for row in rows:
         table.add_row(*map(str, row.values()), f"{row['examples_per_second'] / base:.2f}x")
-    Console().print(table)
+    Console(width=160).print(table)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2))
 

@@ -41,6 +41,16 @@ def _fit_width(x: tf.Tensor, width: int, pad) -> tf.Tensor:
     return tf.pad(x, [[0, 0], [missing, 0]], constant_values=pad)
 
 
+def _left_aligned(sparse: tf.SparseTensor, pad) -> tf.Tensor:
+    """Variable-length rows -> dense rows padded on the left (most recent stays last)."""
+    lengths = tf.math.bincount(
+        tf.cast(sparse.indices[:, 0], tf.int32), minlength=tf.cast(sparse.dense_shape[0], tf.int32)
+    )
+    right_padded = tf.sparse.to_dense(sparse, default_value=pad)
+    flipped = tf.reverse_sequence(right_padded, tf.cast(lengths, tf.int64), seq_axis=1)
+    return tf.reverse(flipped, axis=[1])
+
+
 class ServingModule(tf.Module):
     """The exported object: trained towers, the catalog index and the text encoder."""
 
@@ -135,16 +145,26 @@ class ServingModule(tf.Module):
 
         Ages are the ones recorded in the example (relative to its target), so offline
         evaluation sees exactly what training saw; the history is excluded as in serving.
+        Histories of any recorded length are accepted and fitted to the model's (the most
+        recent kept): a blessed baseline trained with another history length must still read
+        the new eval split when the Evaluator compares the two.
         """
         length = self.length
         spec = {
-            fk.HISTORY_ITEM_IDS: tf.io.FixedLenFeature([length], tf.string),
-            fk.HISTORY_EVENT_TYPES: tf.io.FixedLenFeature([length], tf.string),
-            fk.HISTORY_AGES_S: tf.io.FixedLenFeature([length], tf.float32),
+            fk.HISTORY_ITEM_IDS: tf.io.VarLenFeature(tf.string),
+            fk.HISTORY_EVENT_TYPES: tf.io.VarLenFeature(tf.string),
+            fk.HISTORY_AGES_S: tf.io.VarLenFeature(tf.float32),
             fk.USER_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
             fk.QUERY: tf.io.FixedLenFeature([], tf.string, default_value=""),
         }
-        features = tf.io.parse_example(examples, spec)
+        parsed = tf.io.parse_example(examples, spec)
+        features = {fk.USER_KEY: parsed[fk.USER_KEY], fk.QUERY: parsed[fk.QUERY]}
+        for key, pad in (
+            (fk.HISTORY_ITEM_IDS, fk.PAD_ITEM),
+            (fk.HISTORY_EVENT_TYPES, fk.PAD_ITEM),
+            (fk.HISTORY_AGES_S, fk.PAD_AGE),
+        ):
+            features[key] = _fit_width(_left_aligned(parsed[key], pad), length, pad)
         users = self.model.user_vectors(features, training=False)
         empty = tf.fill([tf.shape(examples)[0], 1], "")
         return self._top_k(users, features, empty, tf.constant(MAX_K))

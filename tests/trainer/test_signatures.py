@@ -134,3 +134,50 @@ def test_every_op_is_servable_by_stock_tf_serving(exported):
     assert "WordpieceTokenizeWithOffsets" in ops and "MatMul" in ops or "BatchMatMulV2" in ops
     assert unsupported_ops(path) == set()
     assert not any(op.lower().startswith("scann") for op in ops)
+
+
+def _serialized(ids, types, ages):
+    examples = []
+    for row_ids, row_types, row_ages in zip(ids, types, ages):
+        feature = {
+            fk.HISTORY_ITEM_IDS: tf.train.Feature(
+                bytes_list=tf.train.BytesList(value=[x.encode() for x in row_ids])
+            ),
+            fk.HISTORY_EVENT_TYPES: tf.train.Feature(
+                bytes_list=tf.train.BytesList(value=[x.encode() for x in row_types])
+            ),
+            fk.HISTORY_AGES_S: tf.train.Feature(float_list=tf.train.FloatList(value=row_ages)),
+        }
+        example = tf.train.Example(features=tf.train.Features(feature=feature))
+        examples.append(example.SerializeToString())
+    return tf.constant(examples)
+
+
+def test_eval_signature_reads_any_recorded_history_length(exported):
+    model, loaded, _ = exported
+    arrays = toy_examples(6, seed=15)
+    ids, types = arrays[fk.HISTORY_ITEM_IDS], arrays[fk.HISTORY_EVENT_TYPES]
+    ages = arrays[fk.HISTORY_AGES_S]
+    evaluate = loaded.signatures["evaluate_examples"]
+    same = evaluate(examples=_serialized(ids, types, ages))["item_ids"].numpy()
+    arrays[fk.USER_KEY] = np.array([""] * 6)
+    expected = rank_catalog(model, arrays, 10)
+    assert [list(r[:10].astype(str)) for r in same] == [
+        [model.catalog.ids[i] for i in row] for row in expected
+    ]
+    # Three older steps in front (a longer recorded history): the most recent LENGTH are kept.
+    older = np.full((6, 3), model.catalog.ids[0])
+    longer = _serialized(
+        np.concatenate([older, ids], 1),
+        np.concatenate([np.full((6, 3), "view"), types], 1),
+        np.concatenate([np.full((6, 3), 9e5, np.float32), ages], 1),
+    )
+    np.testing.assert_array_equal(evaluate(examples=longer)["item_ids"].numpy(), same)
+    # Rows of different lengths (the unpadded real steps only) are aligned on the most recent.
+    ragged = [[x for x in row if x] for row in ids]
+    short = _serialized(
+        ragged,
+        [[t for t, x in zip(trow, row) if x] for trow, row in zip(types, ids)],
+        [[a for a, x in zip(arow, row) if x] for arow, row in zip(ages, ids)],
+    )
+    np.testing.assert_array_equal(evaluate(examples=short)["item_ids"].numpy(), same)
