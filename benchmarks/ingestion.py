@@ -10,7 +10,6 @@ Prints a table and writes JSON; formats are measured side by side in one run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -20,10 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
 import rtrec.env  # noqa: E402,F401
+from benchmarks.tables import print_and_save  # noqa: E402
 
 
 def measure(size: str, fmt: str, workdir: str) -> dict:
@@ -67,16 +64,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
         results = [measure(args.size, fmt, workdir) for fmt in args.formats]
-    table = Table(title=f"Ingestion throughput, {args.size} world, DirectRunner")
-    for column in results[0]:
-        table.add_column(column, justify="right")
-    base = results[0]["events_per_second"]
-    table.add_column(f"vs {results[0]['format']}", justify="right")
-    for row in results:
-        table.add_row(*map(str, row.values()), f"{row['events_per_second'] / base:.2f}x")
-    Console().print(table)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2))
+    title = f"Ingestion throughput, {args.size} world, DirectRunner"
+    print_and_save(results, title, "events_per_second", "format", args.out)
 
 
 if __name__ == "__main__":

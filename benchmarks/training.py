@@ -12,7 +12,6 @@ the frozen layers' hidden states there) and trainable parameters on the text pat
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,10 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
 import rtrec.env  # noqa: E402,F401
+from benchmarks.tables import print_and_save  # noqa: E402
 
 MODES = ("frozen", "adapter", "top_layers")
 
@@ -94,16 +91,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
         rows = run(args.size, args.modes, args.steps, args.batch_size, args.encoder, workdir)
-    table = Table(title=f"Training throughput, {args.size} world, {args.encoder}, CPU")
-    for column in rows[0]:
-        table.add_column(column, justify="right")
-    base = rows[0]["examples_per_second"]
-    table.add_column(f"vs {rows[0]['content_tuning']}", justify="right")
-    for row in rows:
-        table.add_row(*map(str, row.values()), f"{row['examples_per_second'] / base:.2f}x")
-    Console(width=160).print(table)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=2))
+    title = f"Training throughput, {args.size} world, {args.encoder}, CPU"
+    print_and_save(rows, title, "examples_per_second", "content_tuning", args.out)
 
 
 if __name__ == "__main__":

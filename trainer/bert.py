@@ -84,16 +84,11 @@ def build_bert(spec: EncoderSpec) -> TFBertModel:
 class BertTextEncoder(tf.keras.layers.Layer):
     """Raw strings -> mean-pooled, L2-normalized BERT sentence embeddings (MiniLM's pooling)."""
 
-    def __init__(self, spec: EncoderSpec, trainable_layers: int = 0, **kwargs):
+    def __init__(self, spec: EncoderSpec, **kwargs):
         super().__init__(**kwargs)
         self.spec = spec
         self.bert = build_bert(spec)
-        self.bert.trainable = trainable_layers > 0
-        if trainable_layers > 0:
-            layers = self.bert.bert.encoder.layer
-            for i, layer in enumerate(layers):
-                layer.trainable = i >= len(layers) - trainable_layers
-            self.bert.bert.embeddings.trainable = False
+        self.bert.trainable = False
         path = vocab_path()
         self.tokenizer = tf_text.BertTokenizer(path, lower_case=True, token_out_type=tf.int64)
         with open(path, encoding="utf-8") as handle:
@@ -101,6 +96,22 @@ class BertTextEncoder(tf.keras.layers.Layer):
         self.cls_id = tokens.index(CLS_TOKEN)
         self.sep_id = tokens.index(SEP_TOKEN)
         self.dim = self.bert.config.hidden_size
+
+    @property
+    def transformer_layers(self) -> list:
+        """BERT's transformer layers, bottom first."""
+        return list(self.bert.bert.encoder.layer)
+
+    def unfreeze_top(self, n_layers: int) -> list:
+        """Make the top ``n_layers`` trainable (embeddings and lower layers stay frozen)."""
+        layers = self.transformer_layers
+        if not 0 < n_layers <= len(layers):
+            raise ValueError(f"top_layers={n_layers}; the encoder has {len(layers)} layers")
+        self.bert.trainable = True
+        self.bert.bert.embeddings.trainable = False
+        for i, layer in enumerate(layers):
+            layer.trainable = i >= len(layers) - n_layers
+        return layers[-n_layers:]
 
     def tokenize(self, texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Token ids and attention mask, [batch, max_tokens], with [CLS] ... [SEP]."""

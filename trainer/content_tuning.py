@@ -36,15 +36,8 @@ class TopLayerCache(tf.keras.layers.Layer):
 
     def __init__(self, encoder: BertTextEncoder, texts: list[str], n_layers: int, **kwargs):
         super().__init__(**kwargs)
-        layers = encoder.bert.bert.encoder.layer
-        if not 0 < n_layers <= len(layers):
-            raise ValueError(f"top_layers={n_layers}; the encoder has {len(layers)} layers")
-        encoder.bert.trainable = True
-        encoder.bert.bert.embeddings.trainable = False
-        for i, layer in enumerate(layers):
-            layer.trainable = i >= len(layers) - n_layers
-        self.tuned_layers = list(layers[-n_layers:])
-        hidden, mask = _frozen_states(encoder, texts, len(layers) - n_layers)
+        self.tuned_layers = encoder.unfreeze_top(n_layers)
+        hidden, mask = _frozen_states(encoder, texts, len(encoder.transformer_layers) - n_layers)
         # Constants, not variables: a SavedModel never needs them (serving runs the whole
         # encoder on raw text) and they are large (texts x tokens x hidden size).
         self.hidden = tf.constant(hidden)

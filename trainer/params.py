@@ -30,7 +30,7 @@ def content_parameter_counts(hp: Hyperparameters, encoder: BertTextEncoder) -> d
         text_weights = [w for w in tower.trainable_weights if "item_id_embedding" not in w.name]
         count = _trainable(text_weights)
         if mode == "top_layers":
-            layers = encoder.bert.bert.encoder.layer[-hp.top_layers :]
+            layers = encoder.transformer_layers[-hp.top_layers :]
             count += sum(_trainable(layer.weights) for layer in layers)
         counts[mode] = count
     return counts

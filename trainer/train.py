@@ -83,9 +83,9 @@ class _ExampleCounter(tf.keras.callbacks.Callback):
     The first epoch includes tracing the step function; later epochs are the steady state.
     """
 
-    def __init__(self, batch_size: int):
+    def __init__(self):
         super().__init__()
-        self.batch_size, self.batches = batch_size, 0
+        self.batches = 0
         self.epoch_seconds: list[float] = []
         self._started = 0.0
 
@@ -109,7 +109,7 @@ def fit(
     """Train ``model``; returns per-epoch losses, eval metrics and examples/s."""
     tf.keras.utils.set_random_seed(hp.seed)
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
-    counter = _ExampleCounter(hp.batch_size)
+    counter = _ExampleCounter()
     callbacks: list = [counter]
     if model.text_cache is not None:
         callbacks.append(TextRefreshCallback())
@@ -133,9 +133,7 @@ def fit(
         write_projector(model, log_dir)
     return {
         "loss": history.history.get("loss", []),
-        "in_batch": {
-            key: history.history.get(key, []) for key in ("in_batch_top1", "in_batch_top10")
-        },
+        "in_batch": {m.name: history.history.get(m.name, []) for m in model.batch_metrics},
         "eval": evaluator.history if evaluator else [],
         "seconds": seconds,
         "train_batches": counter.batches,

@@ -47,7 +47,7 @@ def tuned(toy_catalog, tiny_hp, tmp_path_factory):
         np.zeros_like(toy_catalog.content),  # top_layers computes its own starting vectors
     )  # fmt: skip
     hp = replace(tiny_hp, content_tuning="top_layers", top_layers=1, epochs=2)
-    layers = encoder.bert.bert.encoder.layer
+    layers = encoder.transformer_layers
     before = {
         "top": [w.numpy().copy() for w in layers[-1].weights],
         "bottom": [w.numpy().copy() for w in layers[0].weights],
@@ -65,7 +65,7 @@ def tuned(toy_catalog, tiny_hp, tmp_path_factory):
 
 def test_only_the_top_layers_train(tuned):
     model, encoder, before, report, _, hp = tuned
-    layers = encoder.bert.bert.encoder.layer
+    layers = encoder.transformer_layers
 
     def moved(name, weights):
         return max(np.abs(w.numpy() - b).max() for w, b in zip(weights, before[name]))

@@ -85,3 +85,17 @@ def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
     real = mask.numpy()[..., None]
     mean = (vectors.numpy() * real).sum(1) / real.sum(1)
     np.testing.assert_allclose(with_long - without, mean, atol=1e-5)
+
+
+def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_catalog):
+    model, _ = trained
+    known, cold = toy_catalog.ids[0], toy_catalog.ids[-1]  # cold: in the catalog, never trained
+    ids = tf.constant([known, cold, "never-seen"])
+    vectors = model.item_vectors(ids).numpy()
+    assert vectors.shape == (3, model.vector_dim) == (3, model.hp.embedding_dim + 1)
+    bias = model.item_tower.bias(ids).numpy()
+    np.testing.assert_allclose(vectors[:, -1], bias)
+    assert bias[0] != 0.0 and bias[1] == 0.0 and bias[2] == 0.0  # trained vs cold/unknown
+    np.testing.assert_allclose(np.linalg.norm(vectors[:, :-1], axis=1)[:2], 1.0, atol=1e-5)
+    users = model.user_vectors(_batch(toy_examples(4, seed=16), n=4)).numpy()
+    np.testing.assert_allclose(users[:, -1], model.hp.temperature)

@@ -1,0 +1,23 @@
+"""One way to print a speed benchmark: rows side by side, each rate relative to the first row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_and_save(rows: list[dict], title: str, rate: str, label: str, out: str) -> None:
+    """Print ``rows`` as a table with a "vs <first row>" ratio of ``rate``; write them as JSON."""
+    table = Table(title=title)
+    for column in rows[0]:
+        table.add_column(column, justify="right")
+    base = rows[0][rate]
+    table.add_column(f"vs {rows[0][label]}", justify="right")
+    for row in rows:
+        table.add_row(*map(str, row.values()), f"{row[rate] / base:.2f}x")
+    Console(width=160).print(table)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(rows, indent=2))
