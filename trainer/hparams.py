@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 CONTENT_TUNING = ("frozen", "adapter", "top_layers")
 NEGATIVES = ("full_catalog", "in_batch")
+MAX_INTERESTS = 8
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class Hyperparameters:
     """Add a long-term interest vector (masked mean of every history item) to the sequence
     summary: the attention tower favours the latest steps, while interests that recur over
     weeks (a brand, a hobby) live in the whole history."""
+    interests: int = 1
+    """Vectors per user (MIND / ComiRec multi-interest, see trainer/interests.py): 1 is the
+    classic single vector; K > 1 adds K - 1 attention-pooled interests, and an item scores by
+    the best of them, so a user's separate interests (tents, kettles) each reach the top k."""
     item_bias: bool = True
     """A learned per-item score offset (popularity inside a user's interests). Served as one
     extra vector column, so the index stays a plain dot product: user [u, temperature] x
@@ -62,6 +67,8 @@ class Hyperparameters:
             raise ValueError(f"content_tuning={self.content_tuning!r}; use one of {CONTENT_TUNING}")
         if self.top_layers < 1:
             raise ValueError("top_layers must be at least 1 (the number of BERT layers to tune)")
+        if not 1 <= self.interests <= MAX_INTERESTS:
+            raise ValueError(f"interests must be in [1, {MAX_INTERESTS}]")
         if self.negatives not in NEGATIVES:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
         if self.embedding_dim % self.num_heads:

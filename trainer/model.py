@@ -20,6 +20,7 @@ from trainer.bert import BertTextEncoder
 from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
 from trainer.hparams import Hyperparameters
+from trainer.interests import best_interest, max_scores
 from trainer.towers import ItemTower, UserTower
 
 BATCH_METRIC_KS = (1, 10)
@@ -154,8 +155,10 @@ class RtrecModel(tfrs.Model):
     def user_vectors(
         self, features: dict, training: bool = False, query_vectors: tf.Tensor | None = None
     ) -> tf.Tensor:
-        """Served user vectors from raw history features (see trainer/features.py): the
-        L2-normalized tower output, plus the temperature column that meets the item bias."""
+        """Served user vectors [batch, interests, vector_dim] from raw history features (see
+        trainer/features.py): the L2-normalized tower output, plus the temperature column that
+        meets the item bias. An item's score is its best interest's (``interests.max_scores``).
+        """
         history = features[fk.HISTORY_ITEM_IDS]
         mask = tf.not_equal(history, fk.PAD_ITEM)
         if query_vectors is None:
@@ -173,22 +176,28 @@ class RtrecModel(tfrs.Model):
         if not self.hp.item_bias:
             return user
         # user . item = u . v + temperature * bias, so logits / temperature add the bias as is.
-        column = tf.fill([tf.shape(user)[0], 1], tf.constant(self.hp.temperature, user.dtype))
-        return tf.concat([user, column], axis=1)
+        column = tf.fill(
+            [tf.shape(user)[0], tf.shape(user)[1], 1], tf.constant(self.hp.temperature, user.dtype)
+        )
+        return tf.concat([user, column], axis=-1)
 
     def _update_batch_metrics(self, users, items, targets) -> None:
         """In-batch top-K accuracy; another example with the same target is not a miss."""
-        scores = tf.matmul(users, items, transpose_b=True)
+        scores = max_scores(users, items)
         labels = tf.eye(tf.shape(scores)[0])
         scores = tfrs.layers.loss.RemoveAccidentalHits()(labels, scores, targets)
         for metric in self.batch_metrics:
             metric.update_state(labels, scores)
 
     def _in_batch_loss(self, users, items, targets) -> tf.Tensor:
-        """TFRS in-batch softmax with logQ correction and accidental-hit removal."""
+        """TFRS in-batch softmax with logQ correction and accidental-hit removal.
+
+        ``Retrieval`` takes one query vector per example: each target meets the user's
+        interest nearest to it (MIND's label-aware selection).
+        """
         rows = tf.maximum(self.catalog_rows.lookup(targets), 0)
         return self.retrieval(
-            users,
+            best_interest(users, items),
             items,
             candidate_sampling_probability=(
                 tf.exp(tf.gather(self.log_q, rows)) if self.hp.logq_correction else None
@@ -210,7 +219,7 @@ class RtrecModel(tfrs.Model):
         targets = features[fk.TARGET_ITEM_ID]
         if self.hp.negatives == "full_catalog":
             catalog = self.catalog_vectors(training)
-            logits = tf.matmul(users, catalog, transpose_b=True)
+            logits = max_scores(users, catalog)
             labels = self.catalog_rows.lookup(targets)
             self._update_batch_metrics(users, tf.gather(catalog, tf.maximum(labels, 0)), targets)
             candidates = tf.logical_or(
@@ -237,7 +246,8 @@ class RtrecModel(tfrs.Model):
             self._update_batch_metrics(users, items, targets)
         if self.ranking_head is not None:
             items = self.item_vectors(targets, training=training)
-            predicted = self.ranking_head(tf.concat([users, items, users * items], axis=1))
+            user = best_interest(users, items)
+            predicted = self.ranking_head(tf.concat([user, items, user * items], axis=1))
             weight = tf.reshape(features[fk.TARGET_WEIGHT], [-1, 1])
             loss += self.hp.ranking_weight * self.ranking(weight, predicted)
         return loss

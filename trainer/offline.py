@@ -21,6 +21,7 @@ from trainer import features as fk
 from trainer.catalog import Catalog
 from trainer.data import array_dataset, arrays_from_examples
 from trainer.hparams import Hyperparameters
+from trainer.interests import max_scores
 from trainer.model import RtrecModel
 from trainer.train import fit
 
@@ -121,4 +122,4 @@ class RtrecRecommender:
         features = case_features(cases, self.model.catalog.ids, self.hp.history_length)
         batch = {key: tf.constant(value) for key, value in features.items()}
         users = self.model.user_vectors(batch)
-        return tf.matmul(users, self.model.catalog_vectors(), transpose_b=True).numpy()
+        return max_scores(users, self.model.catalog_vectors()).numpy()

@@ -17,6 +17,7 @@ import tensorflow_recommenders as tfrs
 
 from trainer import features as fk
 from trainer.bert import BertTextEncoder
+from trainer.interests import merge_interest_results
 from trainer.model import RtrecModel
 from trainer.ranking import exclude_and_top_k
 
@@ -85,7 +86,16 @@ class ServingModule(tf.Module):
         exclude = tf.concat(
             [features[fk.HISTORY_ITEM_IDS], _fit_width(exclude_ids, MAX_EXCLUDE, fk.PAD_ITEM)], 1
         )
-        scores, ids = self.index(users)
+        interests = self.model.hp.interests
+        scores, ids = self.index(tf.reshape(users, [-1, self.model.vector_dim]))
+        if interests > 1:
+            # One index query per interest, then one merged list (exact; trainer/interests.py).
+            batch = tf.shape(users)[0]
+            ids, scores = merge_interest_results(
+                tf.reshape(ids, [batch, -1]),
+                tf.reshape(scores, [batch, -1]),
+                self.model.catalog_rows,
+            )
         top_ids, top_scores = exclude_and_top_k(ids, scores, exclude, k)
         return {"item_ids": top_ids, "scores": top_scores}
 
@@ -198,7 +208,7 @@ class ServingModule(tf.Module):
         zeros = tf.zeros([tf.shape(user_key)[0], self.model.catalog.text_dim])
         users = self._users(features, zeros)
         items = self.model.item_vectors(candidate_item_ids)
-        return {"scores": tf.einsum("bd,bmd->bm", users, items)}
+        return {"scores": tf.reduce_max(tf.einsum("bkd,bmd->bkm", users, items), axis=1)}
 
 
 def export(model: RtrecModel, encoder: BertTextEncoder, path: str) -> str:

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from trainer import features as fk
 from trainer.hparams import Hyperparameters
+from trainer.interests import InterestExtractor
 
 
 def vocabulary_table(vocab: list[str], oov_buckets: int) -> tf.lookup.StaticVocabularyTable:
@@ -147,7 +148,8 @@ class BehaviourTower(tf.keras.layers.Layer):
     """SASRec-style encoder of the most recent interactions (most recent last).
 
     Each step adds its item vector, event-type, recency-bucket and position embeddings; causal
-    attention over real (unpadded) steps; the output at the last position is the summary.
+    attention over real (unpadded) steps. Returns every position's state: the last one is the
+    summary, and the multi-interest heads attend over all of them.
     """
 
     def __init__(self, event_types: list[str], hp: Hyperparameters, **kwargs):
@@ -179,7 +181,7 @@ class BehaviourTower(tf.keras.layers.Layer):
         attend = tf.logical_and(causal[None], mask[:, None, :])
         for block in self.blocks:
             x = block(x, attend, training=training)
-        return self.norm(x[:, -1])
+        return self.norm(x)
 
 
 class UserTower(tf.keras.layers.Layer):
@@ -188,6 +190,9 @@ class UserTower(tf.keras.layers.Layer):
 
     The user-id embedding is dropped for ``user_id_dropout`` of training examples (and is absent
     for an empty key), so users the model never saw are served from their history alone.
+    Output: [batch, interests, dim]; row 0 is that mix, the others the history's extra
+    interests (trainer/interests.py). With a query or an empty history every row is the mix:
+    a search ranks by the query's intent, and there is nothing to cluster in no history.
     """
 
     def __init__(self, event_types: list[str], hp: Hyperparameters, **kwargs):
@@ -208,6 +213,11 @@ class UserTower(tf.keras.layers.Layer):
             if hp.long_term
             else None
         )
+        self.interests = (
+            InterestExtractor(hp.interests - 1, dim, name="interests")
+            if hp.interests > 1
+            else None
+        )
         self.mix = tf.keras.Sequential(
             [tf.keras.layers.Dense(dim * 2, activation="gelu"), tf.keras.layers.Dense(dim)]
         )
@@ -216,9 +226,8 @@ class UserTower(tf.keras.layers.Layer):
              training: bool = False):  # fmt: skip
         has_history = tf.cast(tf.reduce_any(mask, axis=1, keepdims=True), tf.float32)
         has_query = tf.cast(tf.reduce_any(query_vectors != 0, axis=1, keepdims=True), tf.float32)
-        sequence = (
-            self.behaviour(history_vectors, event_types, ages_s, mask, training) * has_history
-        )
+        states = self.behaviour(history_vectors, event_types, ages_s, mask, training)
+        sequence = states[:, -1] * has_history
         parts = [sequence, self.query_projection(query_vectors) * has_query, has_history, has_query]
         if self.user_embedding is not None:
             buckets = tf.strings.to_hash_bucket_fast(user_keys, self.hp.user_id_buckets)
@@ -234,4 +243,9 @@ class UserTower(tf.keras.layers.Layer):
                 tf.reduce_sum(real, 1), 1
             )
             user += self.long_term(pooled)
-        return user
+        if self.interests is None:
+            return user[:, None]
+        extra = self.interests(states, history_vectors, mask)
+        own = tf.logical_and(has_history > 0, has_query == 0)[:, :, None]
+        extra = tf.where(own, extra, tf.broadcast_to(user[:, None], tf.shape(extra)))
+        return tf.concat([user[:, None], extra], axis=1)

@@ -31,6 +31,8 @@ def test_transformed_names_and_recency_boundaries():
         {"content_tuning": "everything"},
         {"content_tuning": "top_layers", "top_layers": 0},
         {"negatives": "some"},
+        {"interests": 0},
+        {"interests": 9},
         {"embedding_dim": 10, "num_heads": 3},
         {"dropout": 1.0},
         {"not_a_knob": 1},

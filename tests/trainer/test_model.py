@@ -11,6 +11,7 @@ import tensorflow as tf
 from tests.trainer.conftest import toy_examples
 from trainer import features as fk
 from trainer.data import array_dataset
+from trainer.interests import max_scores
 from trainer.model import RtrecModel
 from trainer.ranking import evaluate_examples, rank_catalog
 from trainer.train import fit
@@ -50,8 +51,7 @@ def test_cold_item_is_reachable_by_its_text(trained, toy_catalog):
     arrays = toy_examples(400, seed=6)
     same_type = np.array([row[-1].startswith("novel") for row in arrays[fk.HISTORY_ITEM_IDS]])
     batch = {k: tf.constant(v[same_type]) for k, v in arrays.items()}
-    scores = tf.matmul(model.user_vectors(batch), model.catalog_vectors(), transpose_b=True)
-    scores = scores.numpy()
+    scores = max_scores(model.user_vectors(batch), model.catalog_vectors()).numpy()
     other_types = [i for i, item in enumerate(toy_catalog.ids) if not item.startswith("novel")]
     assert scores[:, cold_rows].mean() > scores[:, other_types].mean()
 
@@ -79,7 +79,7 @@ def test_future_objective_uses_later_items(toy_catalog, tiny_hp):
 def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, tiny_hp, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    hp = replace(tiny_hp, epochs=2, eval_ks=(10,))
+    hp = replace(tiny_hp, epochs=2, eval_ks=(10,), interests=1)  # the single-vector path too
     model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
     arrays = toy_examples(256, seed=9)
     report = fit(model, array_dataset(arrays, 64, True), arrays, hp, log_dir=str(tmp_path))

@@ -89,7 +89,8 @@ def test_search_embed_and_score_round_trip(exported, encoder):
         now=tf.constant([NOW, NOW], tf.int64),
     )["scores"].numpy()  # fmt: skip
     users = model.user_vectors({k: tf.constant(v) for k, v in arrays.items()})
-    expected = tf.einsum("bd,bmd->bm", users, model.item_vectors(candidates)).numpy()
+    pairs = tf.einsum("bkd,bmd->bkm", users, model.item_vectors(candidates))
+    expected = tf.reduce_max(pairs, axis=1).numpy()  # each candidate's best interest
     np.testing.assert_allclose(scores, expected, atol=1e-4)
 
 

@@ -58,8 +58,10 @@ def test_empty_history_gives_a_finite_fallback_vector(trained):
     batch[fk.HISTORY_ITEM_IDS] = tf.fill([2, LENGTH], "")
     batch[fk.USER_KEY] = tf.constant(["", ""])
     vectors = model.user_vectors(batch).numpy()
+    assert vectors.shape == (2, model.hp.interests, model.vector_dim)
     assert np.all(np.isfinite(vectors)) and np.allclose(vectors[0], vectors[1])
-    assert np.linalg.norm(vectors[0]) > 0.5
+    assert np.linalg.norm(vectors[0, 0]) > 0.5
+    np.testing.assert_allclose(vectors[0], np.repeat(vectors[0, :1], model.hp.interests, 0))
 
 
 def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
@@ -77,11 +79,11 @@ def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
         tf.zeros([2, 4]),
         tf.constant(["", ""]),
     )
-    with_long = tower(*args).numpy()
+    with_long = tower(*args).numpy()[:, 0]
     kernel = tower.long_term.kernel
     np.testing.assert_allclose(kernel.numpy(), np.eye(tiny_hp.embedding_dim))  # starts as identity
     kernel.assign(tf.zeros_like(kernel))
-    without = tower(*args).numpy()
+    without = tower(*args).numpy()[:, 0]
     real = mask.numpy()[..., None]
     mean = (vectors.numpy() * real).sum(1) / real.sum(1)
     np.testing.assert_allclose(with_long - without, mean, atol=1e-5)
@@ -98,4 +100,4 @@ def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_
     assert bias[0] != 0.0 and bias[1] == 0.0 and bias[2] == 0.0  # trained vs cold/unknown
     np.testing.assert_allclose(np.linalg.norm(vectors[:, :-1], axis=1)[:2], 1.0, atol=1e-5)
     users = model.user_vectors(_batch(toy_examples(4, seed=16), n=4)).numpy()
-    np.testing.assert_allclose(users[:, -1], model.hp.temperature)
+    np.testing.assert_allclose(users[..., -1], model.hp.temperature)
