@@ -214,9 +214,7 @@ class UserTower(tf.keras.layers.Layer):
             else None
         )
         self.interests = (
-            InterestExtractor(hp.interests - 1, dim, name="interests")
-            if hp.interests > 1
-            else None
+            InterestExtractor(hp.interests - 1, dim, name="interests") if hp.interests > 1 else None
         )
         self.mix = tf.keras.Sequential(
             [tf.keras.layers.Dense(dim * 2, activation="gelu"), tf.keras.layers.Dense(dim)]
