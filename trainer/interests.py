@@ -4,10 +4,11 @@ One user vector trained on the next click points at the current session; a shopp
 comes back for tents next week and for kettles the week after has several interests, and
 their mean matches neither. Following MIND (Li et al., 2019) and ComiRec-SA (Cen et al.,
 2020), the user tower also emits ``interests - 1`` attention-pooled centroids of the
-history's item vectors; an item's score is the maximum over the user's vectors. That max is
-used the same way in training (full-catalog softmax), offline ranking and serving, where
-each interest queries the ``BruteForce`` index and the per-interest lists are merged: the
-merge is exact, since an item in the global top k is in the top k of its best interest.
+history's item vectors; an item's score is the maximum over the user's vectors, in offline
+ranking and in serving, where each interest queries the ``BruteForce`` index and the
+per-interest lists are merged: the merge is exact, since an item in the overall top k is in
+the top k of its best interest. Training is label-aware (``best_interest``): a target trains
+the softmax of the interest nearest to it, so the other interests keep their own clusters.
 """
 
 from __future__ import annotations

@@ -206,33 +206,44 @@ class RtrecModel(tfrs.Model):
             compute_metrics=False,
         )
 
-    def _future_loss(self, logits: tf.Tensor, features: dict) -> tf.Tensor:
-        """Mean negative log-likelihood of the user's later items under the same softmax."""
-        rows = self.catalog_rows.lookup(features[fk.FUTURE_ITEM_IDS])
-        valid = tf.cast(rows >= 0, tf.float32)
-        log_probs = tf.nn.log_softmax(logits, axis=-1)
-        picked = tf.gather(log_probs, tf.maximum(rows, 0), batch_dims=1)
-        return -tf.reduce_sum(picked * valid) / tf.maximum(tf.reduce_sum(valid), 1.0)
+    def _full_catalog_loss(self, users, catalog, features) -> tf.Tensor:
+        """Softmax over the whole catalog for the next item (+ ``future_weight`` x later items).
+
+        Each target is explained by the user's interest nearest to it, and that interest's
+        softmax over the catalog is the one trained (MIND / ComiRec label-aware training): a
+        max over interests would also push every other interest down on this target's
+        negatives, which include the items of the user's other interests, and collapse them.
+        """
+        labels = self.catalog_rows.lookup(features[fk.TARGET_ITEM_ID])
+        rows = labels[:, None]
+        use_future = self.hp.future_weight > 0 and fk.FUTURE_ITEM_IDS in features
+        if use_future:
+            rows = tf.concat([rows, self.catalog_rows.lookup(features[fk.FUTURE_ITEM_IDS])], 1)
+        scores = tf.einsum("bkd,nd->bkn", users, catalog)
+        candidates = tf.logical_or(
+            self.trainable_candidates[None, :],
+            tf.one_hot(labels, self.catalog.size, on_value=True, off_value=False),
+        )
+        logits = tf.where(candidates[:, None, :], scores, -1e9) / self.hp.temperature
+        safe = tf.maximum(rows, 0)
+        choice = tf.argmax(tf.gather(scores, safe, axis=2, batch_dims=1), axis=1)
+        picked = tf.gather(tf.nn.log_softmax(logits, axis=-1), safe, axis=2, batch_dims=1)
+        nll = -tf.reduce_sum(picked * tf.one_hot(choice, tf.shape(users)[1], axis=1), axis=1)
+        loss = tf.reduce_mean(nll[:, 0])
+        if use_future:
+            valid = tf.cast(rows[:, 1:] >= 0, tf.float32)
+            future = tf.reduce_sum(nll[:, 1:] * valid) / tf.maximum(tf.reduce_sum(valid), 1.0)
+            loss += self.hp.future_weight * future
+        return loss
 
     def compute_loss(self, features: dict, training: bool = False) -> tf.Tensor:
         users = self.user_vectors(features, training=training)
         targets = features[fk.TARGET_ITEM_ID]
         if self.hp.negatives == "full_catalog":
             catalog = self.catalog_vectors(training)
-            logits = max_scores(users, catalog)
             labels = self.catalog_rows.lookup(targets)
             self._update_batch_metrics(users, tf.gather(catalog, tf.maximum(labels, 0)), targets)
-            candidates = tf.logical_or(
-                self.trainable_candidates[None, :],
-                tf.one_hot(labels, self.catalog.size, on_value=True, off_value=False),
-            )
-            logits = tf.where(candidates, logits, -1e9) / self.hp.temperature
-            losses = tf.keras.losses.sparse_categorical_crossentropy(
-                labels, logits, from_logits=True
-            )
-            loss = tf.reduce_mean(losses)
-            if self.hp.future_weight > 0 and fk.FUTURE_ITEM_IDS in features:
-                loss += self.hp.future_weight * self._future_loss(logits, features)
+            loss = self._full_catalog_loss(users, catalog, features)
             if self.text_cache is not None:
                 # The catalog columns above come from the refreshed table (no gradient into
                 # BERT); the tuned layers learn from an in-batch softmax where positives and
