@@ -29,6 +29,11 @@ class Hyperparameters:
     """Vectors per user (MIND / ComiRec multi-interest, see trainer/interests.py): 1 is the
     classic single vector; K > 1 adds K - 1 attention-pooled interests, and an item scores by
     the best of them, so a user's separate interests (tents, kettles) each reach the top k."""
+    history_blend: float = 0.0
+    """Weight of an item-to-history similarity added to every score at ranking time (not in
+    the loss): cos(unit mean of the history's item vectors, item), ItemKNN-like over the
+    learned item vectors. Vectors trained on the next click look at the current session; this
+    keeps the user's recurring interests in view (see trainer/model.py)."""
     item_bias: bool = True
     """A learned per-item score offset (popularity inside a user's interests). Served as one
     extra vector column, so the index stays a plain dot product: user [u, temperature] x
@@ -73,6 +78,8 @@ class Hyperparameters:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
         if self.embedding_dim % self.num_heads:
             raise ValueError("embedding_dim must be divisible by num_heads")
+        if self.history_blend < 0:
+            raise ValueError("history_blend must be >= 0 (0 turns it off)")
         for name in ("dropout", "id_dropout", "user_id_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1)")

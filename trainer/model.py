@@ -153,18 +153,24 @@ class RtrecModel(tfrs.Model):
         return self.item_vectors(self.catalog_ids, training=training)
 
     def user_vectors(
-        self, features: dict, training: bool = False, query_vectors: tf.Tensor | None = None
+        self,
+        features: dict,
+        training: bool = False,
+        query_vectors: tf.Tensor | None = None,
+        blend: bool = True,
     ) -> tf.Tensor:
         """Served user vectors [batch, interests, vector_dim] from raw history features (see
         trainer/features.py): the L2-normalized tower output, plus the temperature column that
         meets the item bias. An item's score is its best interest's (``interests.max_scores``).
+        ``blend`` adds the ``history_blend`` term (ranking only; the loss asks without it).
         """
         history = features[fk.HISTORY_ITEM_IDS]
         mask = tf.not_equal(history, fk.PAD_ITEM)
         if query_vectors is None:
             query_vectors = self.query_lookup(features[fk.QUERY])
+        history_vectors = self.item_tower(history, training=training)
         user = self.user_tower(
-            self.item_tower(history, training=training),
+            history_vectors,
             features[fk.HISTORY_EVENT_TYPES],
             features[fk.HISTORY_AGES_S],
             mask,
@@ -173,6 +179,11 @@ class RtrecModel(tfrs.Model):
             training=training,
         )
         user = tf.math.l2_normalize(user, axis=-1)
+        if blend and self.hp.history_blend > 0:
+            user += (
+                self.hp.history_blend
+                * self._history_direction(history_vectors, mask, query_vectors)[:, None]
+            )
         if not self.hp.item_bias:
             return user
         # user . item = u . v + temperature * bias, so logits / temperature add the bias as is.
@@ -180,6 +191,21 @@ class RtrecModel(tfrs.Model):
             [tf.shape(user)[0], tf.shape(user)[1], 1], tf.constant(self.hp.temperature, user.dtype)
         )
         return tf.concat([user, column], axis=-1)
+
+    @staticmethod
+    def _history_direction(history_vectors, mask, query_vectors) -> tf.Tensor:
+        """Unit mean of the history's unit item vectors (0 with no history or with a query).
+
+        Added to every interest, it adds ``history_blend x cos(that mean, item)`` to each score:
+        an item-to-history similarity over the learned item vectors (ItemKNN-like), which keeps
+        the user's recurring interests in view where vectors trained on the next click look
+        at the current session. Off for search, which follows the query.
+        """
+        real = tf.cast(mask, history_vectors.dtype)[..., None]
+        unit = tf.math.l2_normalize(history_vectors, axis=-1) * real
+        direction = tf.math.l2_normalize(tf.reduce_sum(unit, axis=1), axis=-1)
+        no_query = tf.reduce_all(tf.equal(query_vectors, 0), axis=1, keepdims=True)
+        return direction * tf.cast(no_query, direction.dtype)
 
     def _update_batch_metrics(self, users, items, targets) -> None:
         """In-batch top-K accuracy; another example with the same target is not a miss."""
@@ -237,7 +263,7 @@ class RtrecModel(tfrs.Model):
         return loss
 
     def compute_loss(self, features: dict, training: bool = False) -> tf.Tensor:
-        users = self.user_vectors(features, training=training)
+        users = self.user_vectors(features, training=training, blend=False)
         targets = features[fk.TARGET_ITEM_ID]
         if self.hp.negatives == "full_catalog":
             catalog = self.catalog_vectors(training)

@@ -33,6 +33,7 @@ def test_transformed_names_and_recency_boundaries():
         {"negatives": "some"},
         {"interests": 0},
         {"interests": 9},
+        {"history_blend": -0.1},
         {"embedding_dim": 10, "num_heads": 3},
         {"dropout": 1.0},
         {"not_a_knob": 1},

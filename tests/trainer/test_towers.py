@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tests.trainer.conftest import LENGTH, toy_examples
 from trainer import features as fk
+from trainer.interests import max_scores
 
 
 def _batch(arrays, n=8):
@@ -101,3 +102,23 @@ def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_
     np.testing.assert_allclose(np.linalg.norm(vectors[:, :-1], axis=1)[:2], 1.0, atol=1e-5)
     users = model.user_vectors(_batch(toy_examples(4, seed=16), n=4)).numpy()
     np.testing.assert_allclose(users[..., -1], model.hp.temperature)
+
+
+def test_history_blend_adds_the_cosine_to_the_history_mean_except_for_search(trained):
+    model, _ = trained
+    weight = model.hp.history_blend
+    assert weight > 0
+    batch = _batch(toy_examples(6, seed=17), n=6)
+    catalog = model.catalog_vectors()
+    blended = max_scores(model.user_vectors(batch), catalog).numpy()
+    plain = max_scores(model.user_vectors(batch, blend=False), catalog).numpy()
+    ids = batch[fk.HISTORY_ITEM_IDS].numpy().astype(str)
+    items = model.item_vectors(tf.constant(ids)).numpy()[..., : model.hp.embedding_dim]
+    mean = (items * (ids != "")[..., None]).sum(axis=1)
+    mean /= np.linalg.norm(mean, axis=1, keepdims=True)
+    cosine = mean @ catalog.numpy()[:, : model.hp.embedding_dim].T
+    np.testing.assert_allclose(blended - plain, weight * cosine, atol=1e-4)
+    query = tf.ones([6, model.catalog.text_dim])
+    searched = model.user_vectors(batch, query_vectors=query).numpy()
+    unblended = model.user_vectors(batch, query_vectors=query, blend=False).numpy()
+    np.testing.assert_allclose(searched, unblended, atol=1e-6)
