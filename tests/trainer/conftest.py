@@ -22,18 +22,19 @@ def item_id(t: int, j: int) -> str:
 
 
 def toy_examples(n: int, seed: int) -> dict[str, np.ndarray]:
-    """Histories of one product type; the target is another item of the same type."""
+    """Histories of one product type; the target and the later items are others of that type."""
     rng = np.random.default_rng(seed)
-    ids, types, ages, targets, keys = [], [], [], [], []
+    ids, types, ages, targets, keys, future = [], [], [], [], [], []
     for i in range(n):
         t = int(rng.integers(N_TYPES))
         length = int(rng.integers(1, LENGTH + 1))
-        picks = rng.choice(PER_TYPE, size=length + 1, replace=False)
-        history = [item_id(t, int(j)) for j in picks[:-1]]
+        picks = rng.choice(PER_TYPE, size=length + 3, replace=False)
+        history = [item_id(t, int(j)) for j in picks[:length]]
+        future.append([item_id(t, int(j)) for j in picks[-2:]])
         ids.append([""] * (LENGTH - length) + history)
         types.append([""] * (LENGTH - length) + ["view"] * length)
         ages.append([-1.0] * (LENGTH - length) + list(np.linspace(600, 60, length)))
-        targets.append(item_id(t, int(picks[-1])))
+        targets.append(item_id(t, int(picks[length])))
         keys.append(f"user{i % 50}")
     return {
         fk.USER_KEY: np.array(keys),
@@ -42,6 +43,7 @@ def toy_examples(n: int, seed: int) -> dict[str, np.ndarray]:
         fk.HISTORY_AGES_S: np.array(ages, np.float32),
         fk.QUERY: np.array([""] * n),
         fk.TARGET_ITEM_ID: np.array(targets),
+        fk.FUTURE_ITEM_IDS: np.array(future),
         fk.TARGET_WEIGHT: np.ones(n, np.float32),
         fk.TARGET_UNSEEN_IN_TRAIN: np.zeros(n, np.int64),
         fk.HISTORY_LENGTH: np.array([sum(1 for x in row if x) for row in ids], np.int64),
@@ -67,7 +69,7 @@ def tiny_hp() -> Hyperparameters:
     return Hyperparameters(
         embedding_dim=16, history_length=LENGTH, num_heads=2, batch_size=64, epochs=6,
         learning_rate=0.01, user_id_buckets=64, encoder="tiny", max_tokens=16, interests=3,
-        history_blend=0.5,
+        history_blend=0.5, future_weight=1.0,
     )  # fmt: skip
 
 

@@ -57,7 +57,9 @@ def test_cold_item_is_reachable_by_its_text(trained, toy_catalog):
 
 
 def test_in_batch_objective_with_logq_and_ranking_head_trains(toy_catalog, tiny_hp):
-    hp = replace(tiny_hp, negatives="in_batch", ranking_weight=0.5, epochs=2, eval_ks=(10,))
+    hp = replace(
+        tiny_hp, negatives="in_batch", ranking_weight=0.5, epochs=2, eval_ks=(10,), interests=1
+    )
     model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
     arrays = toy_examples(256, seed=7)
     report = fit(model, array_dataset(arrays, 64, True), arrays, hp)
@@ -65,10 +67,10 @@ def test_in_batch_objective_with_logq_and_ranking_head_trains(toy_catalog, tiny_
 
 
 def test_future_objective_uses_later_items(toy_catalog, tiny_hp):
-    hp = replace(tiny_hp, future_weight=1.0, epochs=1)
+    hp = replace(tiny_hp, future_weight=1.0, epochs=1, interests=1)
     model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
     arrays = toy_examples(64, seed=8)
-    batch = {k: tf.constant(v) for k, v in arrays.items()}
+    batch = {k: tf.constant(v) for k, v in arrays.items() if k != fk.FUTURE_ITEM_IDS}
     base = float(model.compute_loss(batch))
     future = np.array([[t, "", "no-such-item"] for t in arrays[fk.TARGET_ITEM_ID]])
     with_future = float(model.compute_loss({**batch, fk.FUTURE_ITEM_IDS: tf.constant(future)}))
@@ -94,3 +96,30 @@ def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, ti
     assert {"epoch_loss", "epoch_in_batch_top1", "epoch_in_batch_top10"} <= tags("train")
     assert {"all/HR@10", "all/NDCG@10"} <= tags("eval")
     assert (tmp_path / "projector" / "metadata.tsv").exists()
+
+
+def test_next_item_trains_interest_zero_and_later_items_their_nearest_interest(trained):
+    model, _ = trained
+    assert model.hp.interests > 1 and model.hp.future_weight > 0
+    arrays = toy_examples(32, seed=18)
+    batch = {k: tf.constant(v) for k, v in arrays.items()}
+    loss = float(model.compute_loss(batch))
+    users = model.user_vectors(batch, blend=False).numpy()
+    catalog = model.catalog_vectors().numpy()
+    logits = np.einsum("bkd,nd->bkn", users, catalog)
+    rows = {item: i for i, item in enumerate(model.catalog.ids)}
+    allowed = model.trainable_candidates.numpy()
+
+    def nll(b, k, row):
+        z = np.where(allowed | (np.arange(len(allowed)) == rows[arrays[fk.TARGET_ITEM_ID][b]]),
+                     logits[b, k], -1e9) / model.hp.temperature  # fmt: skip
+        return np.logaddexp.reduce(z) - z[row]
+
+    n = len(users)
+    next_item = np.mean([nll(b, 0, rows[arrays[fk.TARGET_ITEM_ID][b]]) for b in range(n)])
+    later = [
+        nll(b, int(np.argmax(logits[b, :, rows[item]])), rows[item])
+        for b in range(n)
+        for item in arrays[fk.FUTURE_ITEM_IDS][b]
+    ]
+    assert loss == pytest.approx(next_item + model.hp.future_weight * np.mean(later), rel=1e-3)
