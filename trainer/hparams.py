@@ -74,11 +74,6 @@ class Hyperparameters:
             raise ValueError("top_layers must be at least 1 (the number of BERT layers to tune)")
         if not 1 <= self.interests <= MAX_INTERESTS:
             raise ValueError(f"interests must be in [1, {MAX_INTERESTS}]")
-        if self.interests > 1 and (self.future_weight <= 0 or self.negatives != "full_catalog"):
-            raise ValueError(
-                "interests > 1 needs future_weight > 0 and negatives='full_catalog': the extra "
-                "interests learn from the user's later items (trainer/interests.py)"
-            )
         if self.negatives not in NEGATIVES:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
         if self.embedding_dim % self.num_heads:

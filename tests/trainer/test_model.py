@@ -57,9 +57,7 @@ def test_cold_item_is_reachable_by_its_text(trained, toy_catalog):
 
 
 def test_in_batch_objective_with_logq_and_ranking_head_trains(toy_catalog, tiny_hp):
-    hp = replace(
-        tiny_hp, negatives="in_batch", ranking_weight=0.5, epochs=2, eval_ks=(10,), interests=1
-    )
+    hp = replace(tiny_hp, negatives="in_batch", ranking_weight=0.5, epochs=2, eval_ks=(10,))
     model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
     arrays = toy_examples(256, seed=7)
     report = fit(model, array_dataset(arrays, 64, True), arrays, hp)
@@ -98,7 +96,7 @@ def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, ti
     assert (tmp_path / "projector" / "metadata.tsv").exists()
 
 
-def test_next_item_trains_interest_zero_and_later_items_their_nearest_interest(trained):
+def test_each_target_trains_the_softmax_of_its_nearest_interest(trained):
     model, _ = trained
     assert model.hp.interests > 1 and model.hp.future_weight > 0
     arrays = toy_examples(32, seed=18)
@@ -116,10 +114,10 @@ def test_next_item_trains_interest_zero_and_later_items_their_nearest_interest(t
         return np.logaddexp.reduce(z) - z[row]
 
     n = len(users)
-    next_item = np.mean([nll(b, 0, rows[arrays[fk.TARGET_ITEM_ID][b]]) for b in range(n)])
-    later = [
-        nll(b, int(np.argmax(logits[b, :, rows[item]])), rows[item])
-        for b in range(n)
-        for item in arrays[fk.FUTURE_ITEM_IDS][b]
-    ]
+
+    def nearest(b, item):
+        return nll(b, int(np.argmax(logits[b, :, rows[item]])), rows[item])
+
+    next_item = np.mean([nearest(b, arrays[fk.TARGET_ITEM_ID][b]) for b in range(n)])
+    later = [nearest(b, item) for b in range(n) for item in arrays[fk.FUTURE_ITEM_IDS][b]]
     assert loss == pytest.approx(next_item + model.hp.future_weight * np.mean(later), rel=1e-3)
