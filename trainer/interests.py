@@ -27,7 +27,6 @@ class InterestExtractor(tf.keras.layers.Layer):
 
     def __init__(self, count: int, dim: int, **kwargs):
         super().__init__(**kwargs)
-        self.count = count
         self.attention = tf.keras.Sequential(
             [tf.keras.layers.Dense(dim, activation="tanh"), tf.keras.layers.Dense(count)]
         )
@@ -44,8 +43,10 @@ class InterestExtractor(tf.keras.layers.Layer):
 
 
 def max_scores(users: tf.Tensor, items: tf.Tensor) -> tf.Tensor:
-    """[batch, K, d] users x [n, d] items -> [batch, n]: each item's best interest's score."""
-    return tf.reduce_max(tf.einsum("bkd,nd->bkn", users, items), axis=1)
+    """Each item's score under the user's best interest: [batch, K, d] users with [n, d]
+    items shared by every user, or [batch, n, d] items per user -> [batch, n]."""
+    pattern = "bkd,nd->bkn" if items.shape.rank == 2 else "bkd,bnd->bkn"
+    return tf.reduce_max(tf.einsum(pattern, users, items), axis=1)
 
 
 def best_interest(users: tf.Tensor, items: tf.Tensor) -> tf.Tensor:

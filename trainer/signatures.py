@@ -17,7 +17,7 @@ import tensorflow_recommenders as tfrs
 
 from trainer import features as fk
 from trainer.bert import BertTextEncoder
-from trainer.interests import merge_interest_results
+from trainer.interests import max_scores, merge_interest_results
 from trainer.model import RtrecModel
 from trainer.ranking import exclude_and_top_k
 
@@ -208,7 +208,7 @@ class ServingModule(tf.Module):
         zeros = tf.zeros([tf.shape(user_key)[0], self.model.catalog.text_dim])
         users = self._users(features, zeros)
         items = self.model.item_vectors(candidate_item_ids)
-        return {"scores": tf.reduce_max(tf.einsum("bkd,bmd->bkm", users, items), axis=1)}
+        return {"scores": max_scores(users, items)}
 
 
 def export(model: RtrecModel, encoder: BertTextEncoder, path: str) -> str:

@@ -47,6 +47,8 @@ def test_max_scores_and_label_aware_selection():
     users = tf.constant([[[1.0, 0.0], [0.0, 1.0]]])
     items = tf.constant([[2.0, 1.0], [1.0, 3.0], [-1.0, -1.0]])
     np.testing.assert_allclose(max_scores(users, items), [[2.0, 3.0, -1.0]])
+    per_user = tf.stack([items[::-1]])  # [batch, n, d]: candidates of this user only
+    np.testing.assert_allclose(max_scores(users, per_user), [[-1.0, 3.0, 2.0]])
     np.testing.assert_allclose(best_interest(users, items[1:2]), [[0.0, 1.0]])
 
 
