@@ -53,8 +53,10 @@ def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: in
     """History features of benchmark cases, built by the same rules as training histories.
 
     Events go through ``components.ingestion.history`` (sessions, funnels collapsed into
-    interactions), so a case's history looks exactly like a training example's; ages are
-    relative to the last history event (the protocol does not reveal the target's time).
+    interactions), so a case's history looks exactly like a training example's. Ages are
+    relative to the case's ``request_time`` when the protocol sets one (``temporal``: the cut,
+    so a user idle for a week looks idle for a week, as the serving clock would show), else to
+    the last history event (``leave_last_out`` does not reveal the target's time).
     """
     ids, types, ages, keys = [], [], [], []
     for case in cases:
@@ -68,6 +70,8 @@ def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: in
         sessions = history.sessionize(timeline, SESSION_GAP_S)
         steps = history.interactions(timeline, sessions, DEFAULT_EVENT_WEIGHTS)[-length:]
         now = timeline[-1].ts if timeline else 0.0
+        if case.request_time is not None:
+            now = max(now, float(case.request_time))
         pad = length - len(steps)
         ids.append([fk.PAD_ITEM] * pad + [s.item for s in steps])
         types.append([fk.PAD_ITEM] * pad + [s.event_type for s in steps])

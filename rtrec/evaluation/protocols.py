@@ -71,6 +71,11 @@ class EvalCase:
     history_timestamps: np.ndarray
     targets: np.ndarray
     cold_targets: np.ndarray
+    request_time: float | None = None
+    """When the recommendation is asked for, if the protocol knows: the cut for ``temporal`` (a
+    model trained up to the cut serves after it, as a live server's clock would tell it). None
+    for ``leave_last_out``, which hides the target's time; time-aware models then take the
+    last history event as "now"."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ def temporal(
         if not len(targets):
             no_new += 1
             continue
-        cases.append(_case(history, targets.astype(np.int64)))
+        cases.append(replace(_case(history, targets.astype(np.int64)), request_time=cut))
     train = _train(ordered[before], log)
     cases = _with_cold_targets(cases, train)
     stats = {"cut_timestamp": cut, "quantile": quantile, "no_new_target_users": no_new}

@@ -52,6 +52,7 @@ def test_leave_last_out_holds_out_each_last_event() -> None:
     assert _ids(log, cases["u1"].targets) == ["i3"]
     assert cases["u1"].history_timestamps.tolist() == [1.0, 2.0]
     assert cases["u1"].history_event_types.tolist() == ["view", "view"]
+    assert cases["u1"].request_time is None  # the target's time stays hidden
     assert _ids(log, cases["u2"].history) == ["i1", "i2"]
     assert _ids(log, cases["u2"].targets) == ["i4"]
     assert split.stats["repeat_target_users"] == 1
@@ -104,6 +105,8 @@ def test_temporal_splits_at_the_quantile_with_several_targets() -> None:
     assert _ids(log, cases["u1"].history) == ["i1", "i2"]
     assert _ids(log, cases["u1"].targets) == ["i3", "i6"]
     assert _ids(log, cases["u2"].targets) == ["i4"]
+    # Served after the cut: "now" is the cut for every case, not the user's last event.
+    assert {case.request_time for case in split.cases} == {7.0}
 
 
 def test_temporal_cold_slice_restricts_targets_to_unseen_items() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from rtrec.evaluation.protocols import EvalCase
@@ -24,6 +26,9 @@ def test_case_histories_collapse_funnels_and_pad_like_training():
     assert out[fk.HISTORY_EVENT_TYPES].tolist() == [["", "purchase", "view", "view"]]
     assert out[fk.HISTORY_AGES_S].tolist() == [[-1.0, 4000.0, 3970.0, 0.0]]
     assert out[fk.USER_KEY].tolist() == ["7"]
+    # A request time (temporal: the cut) moves "now": every age grows by the idle time.
+    later = case_features([replace(case, request_time=4600.0)], ["a", "b", "c", "d"], 4)
+    assert later[fk.HISTORY_AGES_S].tolist() == [[-1.0, 4600.0, 4570.0, 600.0]]
     empty = EvalCase(7, np.array([], np.int64), np.array([]), np.array([]), case.targets,
                      case.cold_targets)  # fmt: skip
     assert case_features([empty], ["a"], 2)[fk.HISTORY_ITEM_IDS].tolist() == [["", ""]]
