@@ -56,6 +56,11 @@ class Hyperparameters:
     """Weight of the dense future objective: also predict the user's later items within a
     horizon (PinnerFormer's "dense all action" loss), for long-term interests as well as the
     next click. Needs `future_item_ids` in the examples and full-catalog negatives."""
+    exclude_history: bool = False
+    """Train the full-catalog softmax as rankings are served: without the items already in the
+    example's history (every ranking here excludes them: the benchmark, the pipeline's
+    evaluation, the gateway's exclusions), and without targets the user already had, which a
+    ranking that excludes history can never hit. Off: repeat-purchase surfaces want repeats."""
     ranking_weight: float = 0.0
     """Weight of the optional ranking head (predicts the target's event weight); 0 disables it."""
     item_oov_buckets: int = 10

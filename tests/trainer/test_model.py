@@ -96,28 +96,45 @@ def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, ti
     assert (tmp_path / "projector" / "metadata.tsv").exists()
 
 
-def test_each_target_trains_the_softmax_of_its_nearest_interest(trained):
+@pytest.mark.parametrize("exclude_history", [False, True])
+def test_each_target_trains_the_softmax_of_its_nearest_interest(trained, exclude_history):
     model, _ = trained
     assert model.hp.interests > 1 and model.hp.future_weight > 0
     arrays = toy_examples(32, seed=18)
+    # Repeats: some users already had their next item, others one of their later items.
+    arrays[fk.HISTORY_ITEM_IDS][:4, -1] = arrays[fk.TARGET_ITEM_ID][:4]
+    arrays[fk.HISTORY_ITEM_IDS][4:8, -1] = arrays[fk.FUTURE_ITEM_IDS][4:8, 0]
     batch = {k: tf.constant(v) for k, v in arrays.items()}
-    loss = float(model.compute_loss(batch))
+    shipped = model.hp
+    model.hp = replace(shipped, exclude_history=exclude_history)
+    try:
+        loss = float(model.compute_loss(batch))
+    finally:
+        model.hp = shipped
     users = model.user_vectors(batch, blend=False).numpy()
     catalog = model.catalog_vectors().numpy()
     logits = np.einsum("bkd,nd->bkn", users, catalog)
     rows = {item: i for i, item in enumerate(model.catalog.ids)}
     allowed = model.trainable_candidates.numpy()
 
+    def seen(b):
+        return {rows[item] for item in arrays[fk.HISTORY_ITEM_IDS][b] if item in rows}
+
     def nll(b, k, row):
-        z = np.where(allowed | (np.arange(len(allowed)) == rows[arrays[fk.TARGET_ITEM_ID][b]]),
+        ok = allowed & ~np.isin(np.arange(len(allowed)), list(seen(b)) if exclude_history else [])
+        z = np.where(ok | (np.arange(len(allowed)) == rows[arrays[fk.TARGET_ITEM_ID][b]]),
                      logits[b, k], -1e9) / model.hp.temperature  # fmt: skip
         return np.logaddexp.reduce(z) - z[row]
-
-    n = len(users)
 
     def nearest(b, item):
         return nll(b, int(np.argmax(logits[b, :, rows[item]])), rows[item])
 
-    next_item = np.mean([nearest(b, arrays[fk.TARGET_ITEM_ID][b]) for b in range(n)])
-    later = [nearest(b, item) for b in range(n) for item in arrays[fk.FUTURE_ITEM_IDS][b]]
-    assert loss == pytest.approx(next_item + model.hp.future_weight * np.mean(later), rel=1e-3)
+    def trained_on(b, item):  # with exclude_history, targets the user already had are not
+        return item in rows and not (exclude_history and rows[item] in seen(b))
+
+    n = len(users)
+    targets = [(b, arrays[fk.TARGET_ITEM_ID][b]) for b in range(n)]
+    next_item = np.mean([nearest(b, item) for b, item in targets if trained_on(b, item)])
+    later = [(b, item) for b in range(n) for item in arrays[fk.FUTURE_ITEM_IDS][b]]
+    future = np.mean([nearest(b, item) for b, item in later if trained_on(b, item)])
+    assert loss == pytest.approx(next_item + model.hp.future_weight * future, rel=1e-3)
