@@ -25,6 +25,10 @@ class Hyperparameters:
     """Add a long-term interest vector (masked mean of every history item) to the sequence
     summary: the attention tower favours the latest steps, while interests that recur over
     weeks (a brand, a hobby) live in the whole history."""
+    time_gaps: bool = False
+    """Give the behaviour tower the time since each step's previous step (TiSASRec-style
+    interval buckets, trainer/towers.py), so it can tell the item that opened a visit (what
+    brought the user back) from the browsing that followed it."""
     interests: int = 1
     """Vectors per user (MIND / ComiRec multi-interest, see trainer/interests.py): 1 is the
     classic single vector; K > 1 adds K - 1 attention-pooled interests, and an item scores by

@@ -144,12 +144,32 @@ class _Block(tf.keras.layers.Layer):
         return x + self.drop(self.ffn(self.norm2(x)), training=training)
 
 
+def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """Bucket of the time between each step and the one before it (TiSASRec's intervals).
+
+    Ages count back from "now", so the gap is the previous step's age minus this one's; the
+    buckets are the recency ones, and a step with no earlier step in view (the first
+    real one, padding: ``mask`` says which steps are real) gets its own bucket,
+    ``len(RECENCY_BOUNDARIES_S) + 1``. A long gap marks
+    the first item of a visit, which on a return after days says which interest brought the
+    user back; recency alone cannot tell a visit's first item from its last.
+    """
+    ages = tf.cast(ages_s, tf.float32)
+    before = tf.concat([ages[:, :1], ages[:, :-1]], axis=1)
+    has_before = tf.concat([tf.zeros_like(mask[:, :1]), mask[:, :-1]], axis=1)
+    gaps = tf.raw_ops.Bucketize(
+        input=tf.maximum(before - ages, 0.0), boundaries=list(fk.RECENCY_BOUNDARIES_S)
+    )
+    return tf.where(has_before, gaps, len(fk.RECENCY_BOUNDARIES_S) + 1)
+
+
 class BehaviourTower(tf.keras.layers.Layer):
     """SASRec-style encoder of the most recent interactions (most recent last).
 
-    Each step adds its item vector, event-type, recency-bucket and position embeddings; causal
-    attention over real (unpadded) steps. Returns every position's state: the last one is the
-    summary, and the multi-interest heads attend over all of them.
+    Each step adds its item vector, event-type, recency-bucket and position embeddings (and,
+    with ``time_gaps``, the bucket of the time since the step before); causal attention over
+    real (unpadded) steps. Returns every position's state: the last one is the summary, and
+    the multi-interest heads attend over all of them.
     """
 
     def __init__(self, event_types: list[str], hp: Hyperparameters, **kwargs):
@@ -160,6 +180,11 @@ class BehaviourTower(tf.keras.layers.Layer):
         self.type_embedding = tf.keras.layers.Embedding(len(event_types) + 1, dim)
         self.recency_embedding = tf.keras.layers.Embedding(len(fk.RECENCY_BOUNDARIES_S) + 1, dim)
         self.position_embedding = tf.keras.layers.Embedding(hp.history_length, dim)
+        self.gap_embedding = (
+            tf.keras.layers.Embedding(len(fk.RECENCY_BOUNDARIES_S) + 2, dim, name="gap_embedding")
+            if hp.time_gaps
+            else None
+        )
         self.blocks = [_Block(dim, hp.num_heads, hp.dropout) for _ in range(hp.num_blocks)]
         self.norm = tf.keras.layers.LayerNormalization()
         self.drop = tf.keras.layers.Dropout(hp.dropout)
@@ -175,6 +200,8 @@ class BehaviourTower(tf.keras.layers.Layer):
             + self.recency_embedding(buckets)
             + self.position_embedding(tf.range(length))[None]
         )
+        if self.gap_embedding is not None:
+            x += self.gap_embedding(gap_buckets(ages_s, mask))
         real = tf.cast(mask, x.dtype)[..., None]
         x = self.drop(x * real, training=training)
         causal = tf.linalg.band_part(tf.ones([length, length], tf.bool), -1, 0)

@@ -90,6 +90,37 @@ def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
     np.testing.assert_allclose(with_long - without, mean, atol=1e-5)
 
 
+def test_gap_buckets_measure_the_time_since_the_previous_step():
+    from trainer.towers import gap_buckets
+
+    ages = tf.constant([[9e6, -1.0, 7200.0, 5200.0, 5160.0, 0.0]])  # garbage under padding
+    mask = tf.constant([[False, False, True, True, True, True]])
+    no_earlier_step = len(fk.RECENCY_BOUNDARIES_S) + 1
+    # Gaps 2000 s, 40 s and 5160 s: buckets [900, 3600), [0, 60) and [3600, 10800).
+    assert gap_buckets(ages, mask).numpy().tolist() == [[no_earlier_step] * 3 + [3, 0, 4]]
+
+
+def test_time_gaps_tell_the_step_that_opened_a_visit(tiny_hp):
+    from dataclasses import replace
+
+    from trainer.towers import UserTower
+
+    rng = np.random.default_rng(1)
+    vectors = tf.constant(rng.normal(size=(2, LENGTH, tiny_hp.embedding_dim)), tf.float32)
+    vectors = tf.concat([vectors[:1], vectors[:1]], axis=0)  # the same three items twice
+    mask = tf.constant([[False] * (LENGTH - 3) + [True] * 3] * 2)
+    pad = [fk.PAD_AGE] * (LENGTH - 3)
+    # Same recency bucket for every step ([3600, 10800) twice, then < 60 s); the first user
+    # browsed on (300 s between the first two), the second came back after 6300 s.
+    ages = tf.constant([pad + [4000.0, 3700.0, 0.0], pad + [10000.0, 3700.0, 0.0]])
+    args = (vectors, tf.fill([2, LENGTH], "view"), ages, mask, tf.zeros([2, 4]),
+            tf.constant(["", ""]))  # fmt: skip
+    with_gaps = UserTower(["view"], tiny_hp)(*args).numpy()
+    assert np.abs(with_gaps[0] - with_gaps[1]).max() > 1e-4
+    without = UserTower(["view"], replace(tiny_hp, time_gaps=False))(*args).numpy()
+    np.testing.assert_allclose(without[0], without[1], atol=1e-6)
+
+
 def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_catalog):
     model, _ = trained
     known, cold = toy_catalog.ids[0], toy_catalog.ids[-1]  # cold: in the catalog, never trained
