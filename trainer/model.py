@@ -268,10 +268,22 @@ class RtrecModel(tfrs.Model):
         weight = tf.cast(valid, tf.float32)
         if not self.hp.exclude_history:
             weight = tf.concat([tf.ones_like(weight[:, :1]), weight[:, 1:]], axis=1)
+        if self.hp.visit_start_weight != 1.0:
+            weight *= self._visit_start_weights(features[fk.HISTORY_AGES_S])[:, None]
         loss = _weighted_mean(nll[:, 0], weight[:, 0])
         if use_future:
             loss += self.hp.future_weight * _weighted_mean(nll[:, 1:], weight[:, 1:])
         return loss
+
+    def _visit_start_weights(self, ages_s: tf.Tensor) -> tf.Tensor:
+        """``visit_start_weight`` for examples whose target opens a visit, else 1.
+
+        Ages count from the target's start, so the last step's age is the gap before it; an
+        empty history (padding age < 0) counts as a first visit.
+        """
+        last = tf.cast(ages_s[:, -1], tf.float32)
+        opens = tf.logical_or(last >= self.hp.visit_gap_s, last < 0)
+        return tf.where(opens, self.hp.visit_start_weight, 1.0)
 
     def _history_rows(self, history_ids: tf.Tensor) -> tf.Tensor:
         """[batch, catalog] mask of the catalog rows in each example's history."""

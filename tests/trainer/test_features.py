@@ -34,6 +34,7 @@ def test_transformed_names_and_recency_boundaries():
         {"interests": 0},
         {"interests": 9},
         {"history_blend": -0.1},
+        {"visit_start_weight": 0.0},
         {"embedding_dim": 10, "num_heads": 3},
         {"dropout": 1.0},
         {"not_a_knob": 1},

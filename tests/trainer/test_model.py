@@ -96,17 +96,24 @@ def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, ti
     assert (tmp_path / "projector" / "metadata.tsv").exists()
 
 
-@pytest.mark.parametrize("exclude_history", [False, True])
-def test_each_target_trains_the_softmax_of_its_nearest_interest(trained, exclude_history):
+@pytest.mark.parametrize(("exclude_history", "visit_start_weight"), [(False, 1.0), (True, 1.0),
+                                                                    (False, 3.0)])  # fmt: skip
+def test_each_target_trains_the_softmax_of_its_nearest_interest(
+    trained, exclude_history, visit_start_weight
+):
     model, _ = trained
     assert model.hp.interests > 1 and model.hp.future_weight > 0
     arrays = toy_examples(32, seed=18)
     # Repeats: some users already had their next item, others one of their later items.
     arrays[fk.HISTORY_ITEM_IDS][:4, -1] = arrays[fk.TARGET_ITEM_ID][:4]
     arrays[fk.HISTORY_ITEM_IDS][4:8, -1] = arrays[fk.FUTURE_ITEM_IDS][4:8, 0]
+    # Returning users: the last step is two hours before the target, so the target opens a visit.
+    arrays[fk.HISTORY_AGES_S][8:16] += 7200.0 * (arrays[fk.HISTORY_AGES_S][8:16] >= 0)
     batch = {k: tf.constant(v) for k, v in arrays.items()}
     shipped = model.hp
-    model.hp = replace(shipped, exclude_history=exclude_history)
+    model.hp = replace(
+        shipped, exclude_history=exclude_history, visit_start_weight=visit_start_weight
+    )
     try:
         loss = float(model.compute_loss(batch))
     finally:
@@ -132,9 +139,16 @@ def test_each_target_trains_the_softmax_of_its_nearest_interest(trained, exclude
     def trained_on(b, item):  # with exclude_history, targets the user already had are not
         return item in rows and not (exclude_history and rows[item] in seen(b))
 
+    def weight(b):  # a target that opens a visit (or a first visit) weighs visit_start_weight
+        last = arrays[fk.HISTORY_AGES_S][b, -1]
+        return visit_start_weight if last >= model.hp.visit_gap_s or last < 0 else 1.0
+
+    def mean(pairs):
+        pairs = [(b, item) for b, item in pairs if trained_on(b, item)]
+        weights = [weight(b) for b, _ in pairs]
+        return np.average([nearest(b, item) for b, item in pairs], weights=weights)
+
     n = len(users)
-    targets = [(b, arrays[fk.TARGET_ITEM_ID][b]) for b in range(n)]
-    next_item = np.mean([nearest(b, item) for b, item in targets if trained_on(b, item)])
-    later = [(b, item) for b in range(n) for item in arrays[fk.FUTURE_ITEM_IDS][b]]
-    future = np.mean([nearest(b, item) for b, item in later if trained_on(b, item)])
+    next_item = mean([(b, arrays[fk.TARGET_ITEM_ID][b]) for b in range(n)])
+    future = mean([(b, item) for b in range(n) for item in arrays[fk.FUTURE_ITEM_IDS][b]])
     assert loss == pytest.approx(next_item + model.hp.future_weight * future, rel=1e-3)
