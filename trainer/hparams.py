@@ -73,7 +73,8 @@ class Hyperparameters:
     """Loss weight of examples whose target opens a visit (the last history step is at least
     ``visit_gap_s`` older), relative to in-visit examples. Five examples in six continue a
     visit, so the model learns transitions best; what brings a returning user back is learnt
-    from the rest, and that is what a recommendation for a user who was away needs."""
+    from the rest, and that is what a recommendation for a user who was away needs. 1 by
+    default: 4 measured 0.0753 vs 0.0760 NDCG@10 on the sample world's temporal protocol."""
     visit_gap_s: float = 1800.0
     ranking_weight: float = 0.0
     """Weight of the optional ranking head (predicts the target's event weight); 0 disables it."""
