@@ -70,12 +70,14 @@ class Hyperparameters:
     ranking that excludes history can never hit. Off: repeat-purchase surfaces want repeats,
     and on the sample world's temporal protocol it measured 0.073 vs 0.076 NDCG@10."""
     visit_start_weight: float = 1.0
-    """Loss weight of examples whose target opens a visit (the last history step is at least
-    ``visit_gap_s`` older), relative to in-visit examples. Five examples in six continue a
-    visit, so the model learns transitions best; what brings a returning user back is learnt
-    from the rest, and that is what a recommendation for a user who was away needs. 1 by
-    default: 4 measured 0.0753 vs 0.0760 NDCG@10 on the sample world's temporal protocol."""
+    """Full-catalog softmax: loss weight of examples whose target opens a visit (the last
+    history step is at least ``visit_gap_s`` older), relative to in-visit examples. Five
+    examples in six continue a visit, so the model learns transitions best; what brings a
+    returning user back is learnt from the rest, and that is what a recommendation for a user
+    who was away needs. 1 by default: 4 measured 0.0753 vs 0.0760 NDCG@10 on the sample
+    world's temporal protocol."""
     visit_gap_s: float = 1800.0
+    """Idle time that ends a visit, as the ingestion's sessionizer (session_gap_s) uses."""
     ranking_weight: float = 0.0
     """Weight of the optional ranking head (predicts the target's event weight); 0 disables it."""
     item_oov_buckets: int = 10

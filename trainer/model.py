@@ -243,7 +243,7 @@ class RtrecModel(tfrs.Model):
         the next item instead was worse on both protocols, NDCG@10 0.132 vs 0.179 next-item
         and 0.058 vs 0.061 temporal.) With ``exclude_history`` the softmax leaves out the
         example's history items and targets among them are not trained on, as served rankings
-        exclude history.
+        exclude history; ``visit_start_weight`` weighs the examples whose target opens a visit.
         """
         labels = self.catalog_rows.lookup(features[fk.TARGET_ITEM_ID])
         rows = labels[:, None]
@@ -323,5 +323,5 @@ class RtrecModel(tfrs.Model):
 
 
 def _weighted_mean(values: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
-    """Mean of ``values`` over the entries whose weight is 1 (0 when there are none)."""
+    """Weighted mean of ``values`` (0 when every weight is 0: a batch with nothing to learn)."""
     return tf.reduce_sum(values * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)

@@ -148,11 +148,11 @@ def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     """Bucket of the time between each step and the one before it (TiSASRec's intervals).
 
     Ages count back from "now", so the gap is the previous step's age minus this one's; the
-    buckets are the recency ones, and a step with no earlier step in view (the first
-    real one, padding: ``mask`` says which steps are real) gets its own bucket,
-    ``len(RECENCY_BOUNDARIES_S) + 1``. A long gap marks
-    the first item of a visit, which on a return after days says which interest brought the
-    user back; recency alone cannot tell a visit's first item from its last.
+    buckets are the recency ones, and a step with no earlier step in view (the first real one,
+    padding; ``mask`` says which steps are real) gets its own bucket,
+    ``len(RECENCY_BOUNDARIES_S) + 1``. A long gap marks the first item of a visit, which on a
+    return after days says which interest brought the user back; recency alone cannot tell a
+    visit's first item from its last.
     """
     ages = tf.cast(ages_s, tf.float32)
     before = tf.concat([ages[:, :1], ages[:, :-1]], axis=1)
