@@ -41,7 +41,11 @@ def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: 
         "max_tokens": cfg.trainer.max_tokens,
         "embedding_cache_dir": resolve(cache) if cache else "",
         "run_fn": RUN_FN,
-        "hparams": {**cfg.trainer.hparams, "history_length": cfg.ingestion.history_length},
+        "hparams": {
+            **cfg.trainer.hparams,
+            "history_length": cfg.ingestion.history_length,
+            "visit_gap_s": float(cfg.ingestion.session_gap_s),
+        },
         "eval_config": eval_config(cfg),
         "push_directory": resolve(
             os.path.join(cfg.evaluation.serving_root, cfg.evaluation.model_name)

@@ -28,6 +28,10 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
 }
 
 
+# Inactivity that ends a visit (a session), shared by ingestion, the benchmark and the trainer.
+SESSION_GAP_S = 1800
+
+
 # Name the runner explicitly: Beam >= 2.68 otherwise tries Prism, which downloads a binary.
 LOCAL_BEAM_ARGS: tuple[str, ...] = ("--runner=DirectRunner", "--direct_num_workers=1")
 
@@ -38,7 +42,7 @@ class IngestionConfig:
 
     history_length: int = 50
     """Most recent interactions kept before each target (older ones are dropped)."""
-    session_gap_s: int = 1800
+    session_gap_s: int = SESSION_GAP_S
     """Inactivity that starts a new session (a change of input session_id does too)."""
     bot_max_events_per_minute: int = 120
     """A user with more events than this inside any 60-second window is a bot: all dropped."""

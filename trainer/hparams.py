@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from rtrec.config import SESSION_GAP_S
+
 CONTENT_TUNING = ("frozen", "adapter", "top_layers")
 NEGATIVES = ("full_catalog", "in_batch")
 MAX_INTERESTS = 8
@@ -67,7 +69,7 @@ class Hyperparameters:
     exclude_history: bool = False
     """Train the full-catalog softmax as rankings are served: without the items already in the
     example's history (every ranking here excludes them: the benchmark, the pipeline's
-    evaluation, the gateway's exclusions), and without targets the user already had, which a
+    evaluation, ``recommend``'s exclusions), and without targets the user already had, which a
     ranking that excludes history can never hit. Off: repeat-purchase surfaces want repeats,
     and on the sample world's temporal protocol it measured 0.073 vs 0.076 NDCG@10."""
     visit_start_weight: float = 1.0
@@ -77,8 +79,8 @@ class Hyperparameters:
     returning user back is learnt from the rest, and that is what a recommendation for a user
     who was away needs. 1 by default: 4 measured 0.0753 vs 0.0760 NDCG@10 on the sample
     world's temporal protocol."""
-    visit_gap_s: float = 1800.0
-    """Idle time that ends a visit, as the ingestion's sessionizer (session_gap_s) uses."""
+    visit_gap_s: float = float(SESSION_GAP_S)
+    """Idle time that ends a visit; the pipeline passes the ingestion's ``session_gap_s``."""
     ranking_weight: float = 0.0
     """Weight of the optional ranking head (predicts the target's event weight); 0 disables it."""
     item_oov_buckets: int = 10
@@ -102,6 +104,17 @@ class Hyperparameters:
             raise ValueError(f"interests must be in [1, {MAX_INTERESTS}]")
         if self.negatives not in NEGATIVES:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
+        full_catalog_only = {
+            "future_weight": self.future_weight > 0,
+            "exclude_history": self.exclude_history,
+            "visit_start_weight": self.visit_start_weight != 1.0,
+        }
+        if self.negatives != "full_catalog" and any(full_catalog_only.values()):
+            used = [name for name, on in full_catalog_only.items() if on]
+            raise ValueError(
+                f"{', '.join(used)} shape(s) the full-catalog softmax; "
+                f"use negatives='full_catalog' or leave them at their defaults"
+            )
         if self.embedding_dim % self.num_heads:
             raise ValueError("embedding_dim must be divisible by num_heads")
         if self.visit_start_weight <= 0 or self.visit_gap_s <= 0:

@@ -266,8 +266,6 @@ class RtrecModel(tfrs.Model):
         picked = tf.gather(tf.nn.log_softmax(logits, axis=-1), safe, axis=2, batch_dims=1)
         nll = -tf.reduce_sum(picked * tf.one_hot(choice, tf.shape(users)[1], axis=1), axis=1)
         weight = tf.cast(valid, tf.float32)
-        if not self.hp.exclude_history:
-            weight = tf.concat([tf.ones_like(weight[:, :1]), weight[:, 1:]], axis=1)
         if self.hp.visit_start_weight != 1.0:
             weight *= self._visit_start_weights(features[fk.HISTORY_AGES_S])[:, None]
         loss = _weighted_mean(nll[:, 0], weight[:, 0])

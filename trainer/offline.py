@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from components.ingestion import history
 from components.ingestion.parsing import Event
-from rtrec.config import DEFAULT_EVENT_WEIGHTS
+from rtrec.config import DEFAULT_EVENT_WEIGHTS, SESSION_GAP_S
 from rtrec.evaluation.content import item_texts
 from rtrec.evaluation.protocols import EvalCase, TrainData
 from trainer import features as fk
@@ -24,8 +24,6 @@ from trainer.hparams import Hyperparameters
 from trainer.interests import max_scores
 from trainer.model import RtrecModel
 from trainer.train import fit
-
-SESSION_GAP_S = 1800.0
 
 
 def _examples_from_events(train: TrainData, hp: Hyperparameters) -> list[dict]:

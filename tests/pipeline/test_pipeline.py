@@ -210,3 +210,12 @@ def test_kubeflow_runner_compiles_the_same_graph(tmp_path):
         spec = json.load(handle)
     tasks = spec["pipelineSpec"]["root"]["dag"]["tasks"]
     assert {"EventIngestion", "RtrecTrainer", "Evaluator", "Pusher"} <= set(tasks)
+
+
+def test_trainer_hparams_follow_the_ingestion_sessions():
+    from pipeline.configs import pipeline_kwargs
+
+    cfg = config_lib.load(None, ["ingestion.session_gap_s=600", "ingestion.history_length=20"])
+    hparams = pipeline_kwargs(cfg)["hparams"]
+    # A visit for the trainer's visit_start_weight is a session of the ingestion.
+    assert hparams["visit_gap_s"] == 600.0 and hparams["history_length"] == 20
