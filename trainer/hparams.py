@@ -27,6 +27,12 @@ class Hyperparameters:
     """Add a long-term interest vector (masked mean of every history item) to the sequence
     summary: the attention tower favours the latest steps, while interests that recur over
     weeks (a brand, a hobby) live in the whole history."""
+    visit_pooling: bool = False
+    """Weigh the long-term mean by each step's place in the user's visits (trainer/towers.py
+    ``visit_cells``: is the user away now, did the step open a visit, how many visits ago),
+    one learned weight per cell, starting from the plain mean. What opened a user's recent
+    visits says what brings them back after days away; the mean over every step drowns that
+    in the browsing that followed. Needs ``long_term``."""
     time_gaps: bool = False
     """Give the behaviour tower the time since each step's previous step (TiSASRec-style
     interval buckets, trainer/towers.py), so it can tell the item that opened a visit (what
@@ -115,6 +121,8 @@ class Hyperparameters:
                 f"{', '.join(used)} shape(s) the full-catalog softmax; "
                 f"use negatives='full_catalog' or leave them at their defaults"
             )
+        if self.visit_pooling and not self.long_term:
+            raise ValueError("visit_pooling weighs the long-term mean: it needs long_term=True")
         if self.embedding_dim % self.num_heads:
             raise ValueError("embedding_dim must be divisible by num_heads")
         if self.visit_start_weight <= 0 or self.visit_gap_s <= 0:
@@ -134,4 +142,10 @@ class Hyperparameters:
             raise ValueError(f"unknown hyperparameter(s) {unknown}; known: {sorted(known)}")
         if "eval_ks" in values:
             values = {**values, "eval_ks": tuple(values["eval_ks"])}
+        # JSON and ``--rtrec-set`` give 4 for 4.0; TF ops then see int32 where floats belong.
+        floats = {f.name for f in dataclasses.fields(cls) if f.type == "float"}
+        values = {
+            k: float(v) if k in floats and isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in values.items()
+        }
         return cls(**values).validate()

@@ -163,6 +163,32 @@ def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     return tf.where(has_before, gaps, len(fk.RECENCY_BOUNDARIES_S) + 1)
 
 
+VISITS_IN_VIEW = 8
+"""Visits back that get their own pooling weight in ``visit_pooling``; older ones share the last."""
+
+
+def visit_cells(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float) -> tf.Tensor:
+    """Each step's place in the user's visits, as one index in [0, 4 * VISITS_IN_VIEW).
+
+    The index combines whether the user is away now (the last step is at least ``visit_gap_s``
+    old, so this request opens a new visit), whether the step opened a visit (no step in view
+    before it, or the one before is at least ``visit_gap_s`` older) and how many visits ago it
+    happened (0 = the latest visit; capped). ``visit_pooling`` learns one weight per cell: a
+    user who comes back after days is predicted by what opened their recent visits more than
+    by the browsing that followed, and a user mid-visit by the current visit.
+    """
+    ages = tf.cast(ages_s, tf.float32)
+    before = tf.concat([ages[:, :1], ages[:, :-1]], axis=1)
+    has_before = tf.concat([tf.zeros_like(mask[:, :1]), mask[:, :-1]], axis=1)
+    opens = tf.logical_and(
+        mask, tf.logical_or(tf.logical_not(has_before), before - ages >= visit_gap_s)
+    )
+    later_opens = tf.cumsum(tf.cast(opens, tf.int32), axis=1, exclusive=True, reverse=True)
+    visits_ago = tf.minimum(later_opens, VISITS_IN_VIEW - 1)
+    away = tf.cast(tf.logical_and(mask[:, -1], ages[:, -1] >= visit_gap_s), tf.int32)[:, None]
+    return (away * 2 + tf.cast(opens, tf.int32)) * VISITS_IN_VIEW + visits_ago
+
+
 class BehaviourTower(tf.keras.layers.Layer):
     """SASRec-style encoder of the most recent interactions (most recent last).
 
@@ -213,7 +239,8 @@ class BehaviourTower(tf.keras.layers.Layer):
 
 class UserTower(tf.keras.layers.Layer):
     """Mixes the behaviour summary, an optional query vector and an optional user-id embedding,
-    plus (``long_term``) a projection of the mean of every history item vector.
+    plus (``long_term``) a projection of the mean of every history item vector; with
+    ``visit_pooling`` that mean is weighted by a learned weight per visit cell (``visit_cells``).
 
     The user-id embedding is dropped for ``user_id_dropout`` of training examples (and is absent
     for an empty key), so users the model never saw are served from their history alone.
@@ -240,6 +267,14 @@ class UserTower(tf.keras.layers.Layer):
             if hp.long_term
             else None
         )
+        self.visit_weights = (
+            tf.keras.layers.Embedding(
+                4 * VISITS_IN_VIEW, 1, embeddings_initializer="zeros", name="visit_pooling"
+            )
+            if hp.visit_pooling
+            else None
+        )
+        """Log-weight of each visit cell; zeros start as the plain mean."""
         self.interests = (
             InterestExtractor(hp.interests - 1, dim, name="interests") if hp.interests > 1 else None
         )
@@ -263,14 +298,19 @@ class UserTower(tf.keras.layers.Layer):
             parts.append(self.user_embedding(buckets) * known)
         user = sequence + self.mix(tf.concat(parts, axis=1))
         if self.long_term is not None:
-            real = tf.cast(mask, history_vectors.dtype)[..., None]
-            pooled = tf.reduce_sum(history_vectors * real, 1) / tf.maximum(
-                tf.reduce_sum(real, 1), 1
-            )
-            user += self.long_term(pooled)
+            user += self.long_term(self._pool_history(history_vectors, ages_s, mask))
         if self.interests is None:
             return user[:, None]
         extra = self.interests(states, history_vectors, mask)
         own = tf.logical_and(has_history > 0, has_query == 0)[:, :, None]
         extra = tf.where(own, extra, tf.broadcast_to(user[:, None], tf.shape(extra)))
         return tf.concat([user[:, None], extra], axis=1)
+
+    def _pool_history(self, history_vectors, ages_s, mask) -> tf.Tensor:
+        """Weighted mean of the real history steps (plain, or by visit cell); 0 for none."""
+        weights = tf.cast(mask, history_vectors.dtype)[..., None]
+        if self.visit_weights is not None:
+            cells = visit_cells(ages_s, mask, self.hp.visit_gap_s)
+            weights *= tf.exp(self.visit_weights(cells))
+        total = tf.reduce_sum(weights, 1)
+        return tf.reduce_sum(history_vectors * weights, 1) / tf.maximum(total, 1e-9)

@@ -38,6 +38,7 @@ def test_transformed_names_and_recency_boundaries():
         {"negatives": "in_batch", "future_weight": 1.0},
         {"negatives": "in_batch", "exclude_history": True},
         {"negatives": "in_batch", "visit_start_weight": 2.0},
+        {"visit_pooling": True, "long_term": False},
         {"embedding_dim": 10, "num_heads": 3},
         {"dropout": 1.0},
         {"not_a_knob": 1},
@@ -51,3 +52,7 @@ def test_bad_hyperparameters_are_rejected(bad):
 def test_hyperparameters_from_dict():
     hp = Hyperparameters.from_dict({"epochs": 2, "eval_ks": [5]})
     assert hp.epochs == 2 and hp.eval_ks == (5,)
+    # Whole numbers for float knobs (JSON, --rtrec-set visit_start_weight=4) become floats.
+    hp = Hyperparameters.from_dict({"visit_start_weight": 4, "dropout": 0, "time_gaps": True})
+    assert type(hp.visit_start_weight) is float and type(hp.dropout) is float
+    assert hp.time_gaps is True

@@ -121,6 +121,59 @@ def test_time_gaps_tell_the_step_that_opened_a_visit(tiny_hp):
     np.testing.assert_allclose(without[0], without[1], atol=1e-6)
 
 
+def test_visit_cells_tell_away_opening_and_visits_ago():
+    from trainer.towers import VISITS_IN_VIEW, visit_cells
+
+    pad, real = [9e6, -1.0], [False, False]  # garbage under the padding
+    # Two visits, the second of three steps; asked 3000 s after it (away) or 10 s (mid-visit).
+    away = tf.constant([pad + [90000.0, 89000.0, 5000.0, 4000.0, 3000.0]])
+    here = away - 2990.0
+    mask = tf.constant([real + [True] * 5])
+    v = VISITS_IN_VIEW
+
+    def cell(is_away, opens, ago):
+        return (is_away * 2 + opens) * v + ago
+
+    assert visit_cells(away, mask, 1800.0).numpy()[0, 2:].tolist() == [
+        cell(1, 1, 1), cell(1, 0, 1), cell(1, 1, 0), cell(1, 0, 0), cell(1, 0, 0)
+    ]  # fmt: skip
+    assert visit_cells(here, mask, 1800.0).numpy()[0, 2:].tolist() == [
+        cell(0, 1, 1), cell(0, 0, 1), cell(0, 1, 0), cell(0, 0, 0), cell(0, 0, 0)
+    ]  # fmt: skip
+    # Eleven visits, one step each: visits further back than VISITS_IN_VIEW share its last cell.
+    many = tf.constant([[10_000.0 * (10 - i) for i in range(11)]])
+    ago = visit_cells(many, tf.ones([1, 11], tf.bool), 1800.0).numpy()[0] % v
+    assert ago.tolist() == [v - 1] * 4 + [6, 5, 4, 3, 2, 1, 0]
+
+
+def test_visit_pooling_weighs_the_long_term_mean_by_visit_cell(tiny_hp):
+    from dataclasses import replace
+
+    from trainer.towers import UserTower, visit_cells
+
+    hp = replace(tiny_hp, visit_pooling=True, interests=1)
+    tower = UserTower(["view"], hp)
+    rng = np.random.default_rng(2)
+    vectors = tf.constant(rng.normal(size=(2, LENGTH, hp.embedding_dim)), tf.float32)
+    pad = [fk.PAD_AGE] * (LENGTH - 4)
+    mask = tf.constant([[False] * (LENGTH - 4) + [True] * 4, [False] * LENGTH])
+    ages = tf.constant([pad + [90000.0, 89000.0, 5000.0, 4000.0], pad + [0.0] * 4])
+    args = (vectors, tf.fill([2, LENGTH], "view"), ages, mask, tf.zeros([2, 4]),
+            tf.constant(["", ""]))  # fmt: skip
+    tower(*args)
+    log_weights = rng.normal(size=tower.visit_weights.embeddings.shape).astype(np.float32)
+    tower.visit_weights.embeddings.assign(log_weights)
+    with_pool = tower(*args).numpy()[:, 0]
+    tower.long_term.kernel.assign(tf.zeros_like(tower.long_term.kernel))
+    without = tower(*args).numpy()[:, 0]
+    cells = visit_cells(ages, mask, hp.visit_gap_s).numpy()[0, -4:]
+    weights = np.exp(log_weights[cells, 0])
+    expected = (vectors.numpy()[0, -4:] * weights[:, None]).sum(0) / weights.sum()
+    np.testing.assert_allclose(with_pool[0] - without[0], expected, atol=1e-5)
+    np.testing.assert_allclose(with_pool[1], without[1], atol=1e-6)  # no history, no pooling
+    assert not np.allclose(expected, vectors.numpy()[0, -4:].mean(0), atol=1e-3)
+
+
 def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_catalog):
     model, _ = trained
     known, cold = toy_catalog.ids[0], toy_catalog.ids[-1]  # cold: in the catalog, never trained
