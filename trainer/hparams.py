@@ -27,12 +27,14 @@ class Hyperparameters:
     """Add a long-term interest vector (masked mean of every history item) to the sequence
     summary: the attention tower favours the latest steps, while interests that recur over
     weeks (a brand, a hobby) live in the whole history."""
-    visit_pooling: bool = False
+    visit_pooling: bool = True
     """Weigh the long-term mean by each step's place in the user's visits (trainer/towers.py
     ``visit_cells``: is the user away now, did the step open a visit, how many visits ago),
     one learned weight per cell, starting from the plain mean. What opened a user's recent
     visits says what brings them back after days away; the mean over every step drowns that
-    in the browsing that followed. Needs ``long_term``."""
+    in the browsing that followed. Needs ``long_term``. On by default: on the sample world
+    weeks ahead (temporal, asked at the cut) NDCG@10 0.0760 -> 0.0866, next click 0.2132 ->
+    0.2090 (README)."""
     time_gaps: bool = False
     """Give the behaviour tower the time since each step's previous step (TiSASRec-style
     interval buckets, trainer/towers.py), so it can tell the item that opened a visit (what
@@ -122,7 +124,10 @@ class Hyperparameters:
                 f"use negatives='full_catalog' or leave them at their defaults"
             )
         if self.visit_pooling and not self.long_term:
-            raise ValueError("visit_pooling weighs the long-term mean: it needs long_term=True")
+            raise ValueError(
+                "visit_pooling weighs the long-term mean, which long_term=False turns off; "
+                "set visit_pooling=False as well"
+            )
         if self.embedding_dim % self.num_heads:
             raise ValueError("embedding_dim must be divisible by num_heads")
         if self.visit_start_weight <= 0 or self.visit_gap_s <= 0:
