@@ -24,9 +24,10 @@ class Hyperparameters:
     id_dropout: float = 0.3
     """Share of item occurrences whose id embedding is dropped, so the text path learns alone."""
     long_term: bool = True
-    """Add a long-term interest vector (masked mean of every history item) to the sequence
-    summary: the attention tower favours the latest steps, while interests that recur over
-    weeks (a brand, a hobby) live in the whole history."""
+    """Add a long-term interest vector (masked mean of the history items, weighted per visit
+    cell with ``visit_pooling``) to the sequence summary: the attention tower favours the
+    latest steps, while interests that recur over weeks (a brand, a hobby) live in the whole
+    history."""
     visit_pooling: bool = True
     """Weigh the long-term mean by each step's place in the user's visits (trainer/towers.py
     ``visit_cells``: is the user away now, did the step open a visit, how many visits ago),
@@ -149,6 +150,7 @@ class Hyperparameters:
         if "eval_ks" in values:
             values = {**values, "eval_ks": tuple(values["eval_ks"])}
         # JSON and ``--rtrec-set`` give 4 for 4.0; TF ops then see int32 where floats belong.
+        # (Field types are the annotation strings: this module has postponed annotations.)
         floats = {f.name for f in dataclasses.fields(cls) if f.type == "float"}
         values = {
             k: float(v) if k in floats and isinstance(v, int) and not isinstance(v, bool) else v

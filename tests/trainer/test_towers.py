@@ -68,6 +68,8 @@ def test_empty_history_gives_a_finite_fallback_vector(trained):
 def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
     from trainer.towers import UserTower
 
+    assert tiny_hp.visit_pooling  # its weights start at zero: the plain mean
+
     tower = UserTower(["view"], tiny_hp)
     rng = np.random.default_rng(0)
     vectors = tf.constant(rng.normal(size=(2, LENGTH, tiny_hp.embedding_dim)), tf.float32)
