@@ -21,7 +21,7 @@ from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
 from trainer.hparams import Hyperparameters
 from trainer.interests import best_interest, max_scores
-from trainer.towers import ItemTower, UserTower
+from trainer.towers import ItemTower, UserTower, opens_visit
 
 BATCH_METRIC_KS = (1, 10)
 
@@ -274,13 +274,8 @@ class RtrecModel(tfrs.Model):
         return loss
 
     def _visit_start_weights(self, ages_s: tf.Tensor) -> tf.Tensor:
-        """``visit_start_weight`` for examples whose target opens a visit, else 1.
-
-        Ages count from the target's start, so the last step's age is the gap before it; an
-        empty history (padding age < 0) counts as a first visit.
-        """
-        last = tf.cast(ages_s[:, -1], tf.float32)
-        opens = tf.logical_or(last >= self.hp.visit_gap_s, last < 0)
+        """``visit_start_weight`` for examples whose target opens a visit, else 1."""
+        opens = opens_visit(ages_s, self.hp.visit_gap_s)
         return tf.where(opens, self.hp.visit_start_weight, 1.0)
 
     def _history_rows(self, history_ids: tf.Tensor) -> tf.Tensor:

@@ -144,6 +144,25 @@ class _Block(tf.keras.layers.Layer):
         return x + self.drop(self.ffn(self.norm2(x)), training=training)
 
 
+def _with_previous_step(ages_s: tf.Tensor, mask: tf.Tensor):
+    """(ages, the previous step's age, whether a real previous step is in view), per step."""
+    ages = tf.cast(ages_s, tf.float32)
+    before = tf.concat([ages[:, :1], ages[:, :-1]], axis=1)
+    has_before = tf.concat([tf.zeros_like(mask[:, :1]), mask[:, :-1]], axis=1)
+    return ages, before, has_before
+
+
+def opens_visit(ages_s: tf.Tensor, visit_gap_s: float) -> tf.Tensor:
+    """[batch] bool: the request (or training target) opens a new visit.
+
+    Ages count back from it, so the last step's age is the idle time before it; an empty
+    history (padding age < 0) is a first visit. The loss's ``visit_start_weight`` and the
+    tower's ``visit_pooling`` share this one rule.
+    """
+    last = tf.cast(ages_s[:, -1], tf.float32)
+    return tf.logical_or(last >= visit_gap_s, last < 0)
+
+
 def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     """Bucket of the time between each step and the one before it (TiSASRec's intervals).
 
@@ -154,9 +173,7 @@ def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     return after days says which interest brought the user back; recency alone cannot tell a
     visit's first item from its last.
     """
-    ages = tf.cast(ages_s, tf.float32)
-    before = tf.concat([ages[:, :1], ages[:, :-1]], axis=1)
-    has_before = tf.concat([tf.zeros_like(mask[:, :1]), mask[:, :-1]], axis=1)
+    ages, before, has_before = _with_previous_step(ages_s, mask)
     gaps = tf.raw_ops.Bucketize(
         input=tf.maximum(before - ages, 0.0), boundaries=list(fk.RECENCY_BOUNDARIES_S)
     )
@@ -177,15 +194,13 @@ def visit_cells(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float) -> tf.Te
     user who comes back after days is predicted by what opened their recent visits more than
     by the browsing that followed, and a user mid-visit by the current visit.
     """
-    ages = tf.cast(ages_s, tf.float32)
-    before = tf.concat([ages[:, :1], ages[:, :-1]], axis=1)
-    has_before = tf.concat([tf.zeros_like(mask[:, :1]), mask[:, :-1]], axis=1)
+    ages, before, has_before = _with_previous_step(ages_s, mask)
     opens = tf.logical_and(
         mask, tf.logical_or(tf.logical_not(has_before), before - ages >= visit_gap_s)
     )
     later_opens = tf.cumsum(tf.cast(opens, tf.int32), axis=1, exclusive=True, reverse=True)
     visits_ago = tf.minimum(later_opens, VISITS_IN_VIEW - 1)
-    away = tf.cast(tf.logical_and(mask[:, -1], ages[:, -1] >= visit_gap_s), tf.int32)[:, None]
+    away = tf.cast(opens_visit(ages_s, visit_gap_s), tf.int32)[:, None]
     return (away * 2 + tf.cast(opens, tf.int32)) * VISITS_IN_VIEW + visits_ago
 
 

@@ -217,5 +217,5 @@ def test_trainer_hparams_follow_the_ingestion_sessions():
 
     cfg = config_lib.load(None, ["ingestion.session_gap_s=600", "ingestion.history_length=20"])
     hparams = pipeline_kwargs(cfg)["hparams"]
-    # A visit for the trainer's visit_start_weight is a session of the ingestion.
+    # A visit for the trainer (visit_pooling, visit_start_weight) is a session of the ingestion.
     assert hparams["visit_gap_s"] == 600.0 and hparams["history_length"] == 20

@@ -124,7 +124,7 @@ def test_time_gaps_tell_the_step_that_opened_a_visit(tiny_hp):
 
 
 def test_visit_cells_tell_away_opening_and_visits_ago():
-    from trainer.towers import VISITS_IN_VIEW, visit_cells
+    from trainer.towers import VISITS_IN_VIEW, opens_visit, visit_cells
 
     pad, real = [9e6, -1.0], [False, False]  # garbage under the padding
     # Two visits, the second of three steps; asked 3000 s after it (away) or 10 s (mid-visit).
@@ -142,6 +142,11 @@ def test_visit_cells_tell_away_opening_and_visits_ago():
     assert visit_cells(here, mask, 1800.0).numpy()[0, 2:].tolist() == [
         cell(0, 1, 1), cell(0, 0, 1), cell(0, 1, 0), cell(0, 0, 0), cell(0, 0, 0)
     ]  # fmt: skip
+    # The loss's visit_start_weight uses the same rule; an empty history is a first visit.
+    empty = tf.fill([1, 7], fk.PAD_AGE)
+    assert opens_visit(tf.concat([away, here, empty], 0), 1800.0).numpy().tolist() == [
+        True, False, True
+    ]  # fmt: skip
     # Eleven visits, one step each: visits further back than VISITS_IN_VIEW share its last cell.
     many = tf.constant([[10_000.0 * (10 - i) for i in range(11)]])
     ago = visit_cells(many, tf.ones([1, 11], tf.bool), 1800.0).numpy()[0] % v
@@ -153,7 +158,8 @@ def test_visit_pooling_weighs_the_long_term_mean_by_visit_cell(tiny_hp):
 
     from trainer.towers import UserTower, visit_cells
 
-    hp = replace(tiny_hp, visit_pooling=True, interests=1)
+    hp = replace(tiny_hp, interests=1)
+    assert hp.visit_pooling  # the default
     tower = UserTower(["view"], hp)
     rng = np.random.default_rng(2)
     vectors = tf.constant(rng.normal(size=(2, LENGTH, hp.embedding_dim)), tf.float32)
