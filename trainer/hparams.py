@@ -9,6 +9,7 @@ from rtrec.config import SESSION_GAP_S
 
 CONTENT_TUNING = ("frozen", "adapter", "top_layers")
 NEGATIVES = ("full_catalog", "in_batch")
+INTEREST_TRAINING = ("mixture", "best")
 MAX_INTERESTS = 8
 
 
@@ -48,8 +49,20 @@ class Hyperparameters:
     classic single vector; K > 1 adds K - 1 attention-pooled interests, and an item scores by
     the best of them, so a user's separate interests (tents, kettles) each reach the top k.
     Off by default: on the sample world 4 interests lower next-click accuracy (NDCG@10 0.213
-    -> 0.175) and, once the weeks-ahead protocol asks at the cut, that too (0.076 -> 0.061);
-    see the README."""
+    -> 0.175) and, once the weeks-ahead protocol asks at the cut, that too (0.076 -> 0.061;
+    both measured with ``interest_training='best'``, before visit interests); see the
+    README."""
+    visit_interests: int = 3
+    """Extra user vectors, one per recent visit (up to this many, latest first): the item that
+    opened the visit, projected, with a learned scale per (away now, visits ago). An item
+    scores by its best vector (as with ``interests``), so each interest that brought the user
+    back reaches the top k: a mixture over interests, where one vector's dot product averages
+    them and the strongest interest fills the list (trainer/towers.py ``visit_openers``).
+    On by default: on the sample world weeks ahead NDCG@10 0.0866 -> 0.0924 (README)."""
+    interest_training: str = "mixture"
+    """How several user vectors share a target in the full-catalog softmax: ``mixture`` (the
+    mean of their softmax probabilities) or ``best`` (only the nearest vector trains); see
+    trainer/model.py ``_full_catalog_loss``."""
     history_blend: float = 0.0
     """Weight of an item-to-history similarity added to every score at ranking time (not in
     the loss): cos(unit mean of the history's item vectors, item), ItemKNN-like over the
@@ -112,6 +125,12 @@ class Hyperparameters:
             raise ValueError("top_layers must be at least 1 (the number of BERT layers to tune)")
         if not 1 <= self.interests <= MAX_INTERESTS:
             raise ValueError(f"interests must be in [1, {MAX_INTERESTS}]")
+        if not 0 <= self.visit_interests <= MAX_INTERESTS:
+            raise ValueError(f"visit_interests must be in [0, {MAX_INTERESTS}]")
+        if self.interest_training not in INTEREST_TRAINING:
+            raise ValueError(
+                f"interest_training={self.interest_training!r}; use one of {INTEREST_TRAINING}"
+            )
         if self.negatives not in NEGATIVES:
             raise ValueError(f"negatives={self.negatives!r}; use one of {NEGATIVES}")
         full_catalog_only = {

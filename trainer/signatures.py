@@ -86,7 +86,7 @@ class ServingModule(tf.Module):
         exclude = tf.concat(
             [features[fk.HISTORY_ITEM_IDS], _fit_width(exclude_ids, MAX_EXCLUDE, fk.PAD_ITEM)], 1
         )
-        interests = self.model.hp.interests
+        interests = self.model.interest_count
         scores, ids = self.index(tf.reshape(users, [-1, self.model.vector_dim]))
         if interests > 1:
             # One index query per interest, then one merged list (exact; trainer/interests.py).

@@ -180,6 +180,17 @@ def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     return tf.where(has_before, gaps, len(fk.RECENCY_BOUNDARIES_S) + 1)
 
 
+def _visit_starts(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float):
+    """Per step: did it open a visit (no step in view before it, or the one before is at
+    least ``visit_gap_s`` older), and how many visits opened after it (0 = the latest)."""
+    ages, before, has_before = _with_previous_step(ages_s, mask)
+    opens = tf.logical_and(
+        mask, tf.logical_or(tf.logical_not(has_before), before - ages >= visit_gap_s)
+    )
+    later_opens = tf.cumsum(tf.cast(opens, tf.int32), axis=1, exclusive=True, reverse=True)
+    return opens, later_opens
+
+
 VISITS_IN_VIEW = 8
 """Visits back that get their own pooling weight in ``visit_pooling``; older ones share the last."""
 
@@ -194,14 +205,21 @@ def visit_cells(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float) -> tf.Te
     user who comes back after days is predicted by what opened their recent visits more than
     by the browsing that followed, and a user mid-visit by the current visit.
     """
-    ages, before, has_before = _with_previous_step(ages_s, mask)
-    opens = tf.logical_and(
-        mask, tf.logical_or(tf.logical_not(has_before), before - ages >= visit_gap_s)
-    )
-    later_opens = tf.cumsum(tf.cast(opens, tf.int32), axis=1, exclusive=True, reverse=True)
+    opens, later_opens = _visit_starts(ages_s, mask, visit_gap_s)
     visits_ago = tf.minimum(later_opens, VISITS_IN_VIEW - 1)
     away = tf.cast(opens_visit(ages_s, visit_gap_s), tf.int32)[:, None]
     return (away * 2 + tf.cast(opens, tf.int32)) * VISITS_IN_VIEW + visits_ago
+
+
+def visit_openers(
+    item_vectors: tf.Tensor, ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float, count: int
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The item that opened each of the last ``count`` visits: ([b, count, dim], [b, count] bool
+    "that visit is in view"); slot 0 is the latest visit (the current one, mid-visit)."""
+    opens, later_opens = _visit_starts(ages_s, mask, visit_gap_s)
+    slot = tf.where(opens, later_opens, -1)
+    pick = tf.one_hot(slot, count, dtype=item_vectors.dtype)  # -1 (not an opener): all zeros
+    return tf.einsum("blk,bld->bkd", pick, item_vectors), tf.reduce_any(pick > 0, axis=1)
 
 
 class BehaviourTower(tf.keras.layers.Layer):
@@ -293,6 +311,15 @@ class UserTower(tf.keras.layers.Layer):
         self.interests = (
             InterestExtractor(hp.interests - 1, dim, name="interests") if hp.interests > 1 else None
         )
+        self.visit_projection = self.visit_scale = None
+        if hp.visit_interests:
+            self.visit_projection = tf.keras.layers.Dense(
+                dim, use_bias=False, kernel_initializer="identity", name="visit_interest"
+            )
+            self.visit_scale = tf.keras.layers.Embedding(
+                2 * hp.visit_interests, 1, embeddings_initializer="zeros", name="visit_scale"
+            )
+            """Log-scale of each visit interest by (away now, visits ago); zeros = 1."""
         self.mix = tf.keras.Sequential(
             [tf.keras.layers.Dense(dim * 2, activation="gelu"), tf.keras.layers.Dense(dim)]
         )
@@ -314,12 +341,35 @@ class UserTower(tf.keras.layers.Layer):
         user = sequence + self.mix(tf.concat(parts, axis=1))
         if self.long_term is not None:
             user += self.long_term(self._pool_history(history_vectors, ages_s, mask))
-        if self.interests is None:
-            return user[:, None]
-        extra = self.interests(states, history_vectors, mask)
         own = tf.logical_and(has_history > 0, has_query == 0)[:, :, None]
-        extra = tf.where(own, extra, tf.broadcast_to(user[:, None], tf.shape(extra)))
-        return tf.concat([user[:, None], extra], axis=1)
+        rows = [user[:, None]]
+        if self.interests is not None:
+            extra = self.interests(states, history_vectors, mask)
+            rows.append(tf.where(own, extra, tf.broadcast_to(user[:, None], tf.shape(extra))))
+        if self.visit_projection is not None:
+            openers, present = visit_openers(
+                history_vectors, ages_s, mask, self.hp.visit_gap_s, self.hp.visit_interests
+            )
+            present = tf.logical_and(present[..., None], own)
+            rows.append(tf.where(present, self.visit_projection(openers), user[:, None]))
+        return tf.concat(rows, axis=1) if len(rows) > 1 else rows[0]
+
+    def interest_scales(self, ages_s, mask, query_vectors, count: int) -> tf.Tensor:
+        """[batch, count] factors for the unit interest vectors: 1, and for each visit interest
+        (the last ones) that has its own vector a learned one per (away now, visits ago),
+        which sets how far a visit's opener reaches into the top k beside the main vector."""
+        batch = tf.shape(ages_s)[0]
+        if self.visit_scale is None:
+            return tf.ones([batch, count])
+        n = self.hp.visit_interests
+        away = tf.cast(opens_visit(ages_s, self.hp.visit_gap_s), tf.int32)[:, None]
+        learned = tf.exp(self.visit_scale(away * n + tf.range(n)[None])[..., 0])
+        opens, later_opens = _visit_starts(ages_s, mask, self.hp.visit_gap_s)
+        slots = tf.one_hot(tf.where(opens, later_opens, -1), n, on_value=True, off_value=False)
+        no_query = tf.reduce_all(tf.equal(query_vectors, 0), axis=1, keepdims=True)
+        own = tf.logical_and(tf.reduce_any(slots, axis=1), no_query)
+        visit = tf.where(own, learned, 1.0)  # a copy of the main vector stays as it is
+        return tf.concat([tf.ones([batch, count - n]), visit], axis=1)
 
     def _pool_history(self, history_vectors, ages_s, mask) -> tf.Tensor:
         """Weighted mean of the real history steps (plain, or by visit cell); 0 for none."""

@@ -31,16 +31,17 @@ def test_extractor_pools_only_real_steps():
 
 def test_interests_differ_with_a_history_and_collapse_with_a_query(trained):
     model, _ = trained
-    assert model.hp.interests == 3
+    count = model.interest_count
+    assert model.hp.interests == 3 and count == 3 + model.hp.visit_interests
     batch = {k: tf.constant(v[:6]) for k, v in toy_examples(6, seed=21).items()}
     users = model.user_vectors(batch).numpy()
-    assert users.shape == (6, 3, model.vector_dim)
+    assert users.shape == (6, count, model.vector_dim)
     assert np.abs(users[:, 1:] - users[:, :1]).max() > 1e-3
     with_query = dict(batch, **{fk.QUERY: tf.constant(["tent"] * 6)})
     vectors = model.query_lookup.table.numpy()
     query = np.repeat(vectors[-1:] + 1.0, 6, axis=0)  # any non-zero query vector
     users = model.user_vectors(with_query, query_vectors=tf.constant(query)).numpy()
-    np.testing.assert_allclose(users, np.repeat(users[:, :1], 3, axis=1), atol=1e-6)
+    np.testing.assert_allclose(users, np.repeat(users[:, :1], count, axis=1), atol=1e-6)
 
 
 def test_max_scores_and_label_aware_selection():
@@ -94,4 +95,4 @@ def test_user_tower_output_width_follows_the_interest_count(tiny_hp):
             tf.zeros([2, 4]),
             tf.constant(["", ""]),
         )
-        assert out.shape == (2, count, tiny_hp.embedding_dim)
+        assert out.shape == (2, count + tiny_hp.visit_interests, tiny_hp.embedding_dim)

@@ -80,7 +80,7 @@ def test_future_objective_uses_later_items(toy_catalog, tiny_hp):
 def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, tiny_hp, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    hp = replace(tiny_hp, epochs=2, eval_ks=(10,), interests=1)  # the single-vector path too
+    hp = replace(tiny_hp, epochs=2, eval_ks=(10,), interests=1, visit_interests=0)  # one vector
     model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
     arrays = toy_examples(256, seed=9)
     report = fit(model, array_dataset(arrays, 64, True), arrays, hp, log_dir=str(tmp_path))
@@ -97,13 +97,17 @@ def test_tensorboard_gets_loss_in_batch_and_full_catalog_metrics(toy_catalog, ti
     assert (tmp_path / "projector" / "metadata.tsv").exists()
 
 
-@pytest.mark.parametrize(("exclude_history", "visit_start_weight"), [(False, 1.0), (True, 1.0),
-                                                                    (False, 3.0)])  # fmt: skip
-def test_each_target_trains_the_softmax_of_its_nearest_interest(
-    trained, exclude_history, visit_start_weight
+@pytest.mark.parametrize(
+    ("exclude_history", "visit_start_weight", "interest_training"),
+    [(False, 1.0, "mixture"), (True, 1.0, "mixture"), (False, 3.0, "mixture"),
+     (False, 1.0, "best"), (True, 3.0, "best")],
+)  # fmt: skip
+def test_each_target_trains_the_interests_mixture_or_its_nearest_interest(
+    trained, exclude_history, visit_start_weight, interest_training
 ):
     model, _ = trained
-    assert model.hp.interests > 1 and model.hp.future_weight > 0
+    assert model.interest_count > 1 and model.hp.future_weight > 0
+    assert model.hp.interest_training == "mixture"  # the default
     arrays = toy_examples(32, seed=18)
     # Repeats: some users already had their next item, others one of their later items.
     arrays[fk.HISTORY_ITEM_IDS][:4, -1] = arrays[fk.TARGET_ITEM_ID][:4]
@@ -113,7 +117,10 @@ def test_each_target_trains_the_softmax_of_its_nearest_interest(
     batch = {k: tf.constant(v) for k, v in arrays.items()}
     shipped = model.hp
     model.hp = replace(
-        shipped, exclude_history=exclude_history, visit_start_weight=visit_start_weight
+        shipped,
+        exclude_history=exclude_history,
+        visit_start_weight=visit_start_weight,
+        interest_training=interest_training,
     )
     try:
         loss = float(model.compute_loss(batch))
@@ -134,8 +141,11 @@ def test_each_target_trains_the_softmax_of_its_nearest_interest(
                      logits[b, k], -1e9) / model.hp.temperature  # fmt: skip
         return np.logaddexp.reduce(z) - z[row]
 
-    def nearest(b, item):
-        return nll(b, int(np.argmax(logits[b, :, rows[item]])), rows[item])
+    def target_nll(b, item):
+        if interest_training == "best":  # the interest nearest the target
+            return nll(b, int(np.argmax(logits[b, :, rows[item]])), rows[item])
+        each = np.array([-nll(b, k, rows[item]) for k in range(users.shape[1])])
+        return np.log(len(each)) - np.logaddexp.reduce(each)  # -log mean of probabilities
 
     def trained_on(b, item):  # with exclude_history, targets the user already had are not
         return item in rows and not (exclude_history and rows[item] in seen(b))
@@ -147,7 +157,7 @@ def test_each_target_trains_the_softmax_of_its_nearest_interest(
     def mean(pairs):
         pairs = [(b, item) for b, item in pairs if trained_on(b, item)]
         weights = [weight(b) for b, _ in pairs]
-        return np.average([nearest(b, item) for b, item in pairs], weights=weights)
+        return np.average([target_nll(b, item) for b, item in pairs], weights=weights)
 
     n = len(users)
     next_item = mean([(b, arrays[fk.TARGET_ITEM_ID][b]) for b in range(n)])

@@ -59,10 +59,10 @@ def test_empty_history_gives_a_finite_fallback_vector(trained):
     batch[fk.HISTORY_ITEM_IDS] = tf.fill([2, LENGTH], "")
     batch[fk.USER_KEY] = tf.constant(["", ""])
     vectors = model.user_vectors(batch).numpy()
-    assert vectors.shape == (2, model.hp.interests, model.vector_dim)
+    assert vectors.shape == (2, model.interest_count, model.vector_dim)
     assert np.all(np.isfinite(vectors)) and np.allclose(vectors[0], vectors[1])
     assert np.linalg.norm(vectors[0, 0]) > 0.5
-    np.testing.assert_allclose(vectors[0], np.repeat(vectors[0, :1], model.hp.interests, 0))
+    np.testing.assert_allclose(vectors[0], np.repeat(vectors[0, :1], model.interest_count, 0))
 
 
 def test_long_term_interest_is_the_masked_mean_of_the_history(tiny_hp):
@@ -119,7 +119,9 @@ def test_time_gaps_tell_the_step_that_opened_a_visit(tiny_hp):
             tf.constant(["", ""]))  # fmt: skip
     with_gaps = UserTower(["view"], tiny_hp)(*args).numpy()
     assert np.abs(with_gaps[0] - with_gaps[1]).max() > 1e-4
-    without = UserTower(["view"], replace(tiny_hp, time_gaps=False))(*args).numpy()
+    # (Visit interests would tell them apart too: they read the same gaps.)
+    without = UserTower(["view"], replace(tiny_hp, time_gaps=False, visit_interests=0))(*args)
+    without = without.numpy()
     np.testing.assert_allclose(without[0], without[1], atol=1e-6)
 
 
@@ -180,6 +182,54 @@ def test_visit_pooling_weighs_the_long_term_mean_by_visit_cell(tiny_hp):
     np.testing.assert_allclose(with_pool[0] - without[0], expected, atol=1e-5)
     np.testing.assert_allclose(with_pool[1], without[1], atol=1e-6)  # no history, no pooling
     assert not np.allclose(expected, vectors.numpy()[0, -4:].mean(0), atol=1e-3)
+
+
+def test_visit_openers_are_each_recent_visits_first_item():
+    from trainer.towers import visit_openers
+
+    vectors = tf.constant(np.eye(5, 5, dtype=np.float32)[None].repeat(2, 0))  # step i -> e_i
+    # Row 0: visits open at steps 0, 2 and 4 (gaps >= 150 s); row 1: two padded steps, then
+    # visits at steps 2 and 3 (step 4 continues the latter), so the third slot is empty.
+    ages = tf.constant([[900.0, 800.0, 300.0, 200.0, 50.0], [9e6, -1.0, 500.0, 100.0, 20.0]])
+    mask = tf.constant([[True] * 5, [False, False, True, True, True]])
+    openers, present = visit_openers(vectors, ages, mask, 150.0, 3)
+    assert openers.numpy().argmax(-1).tolist() == [[4, 2, 0], [3, 2, 0]]
+    assert present.numpy().tolist() == [[True, True, True], [True, True, False]]
+    assert np.all(openers.numpy()[1, 2] == 0)
+
+
+def test_visit_interests_are_scaled_openers_or_the_main_vector(toy_catalog, tiny_hp):
+    from dataclasses import replace
+
+    from trainer.model import RtrecModel
+
+    hp = replace(tiny_hp, interests=1, visit_interests=2, history_blend=0.0)
+    model = RtrecModel(toy_catalog, toy_catalog.ids, ["click", "view"], hp)
+    assert model.interest_count == 3
+    batch = _batch(toy_examples(4, seed=21), n=4)
+    batch[fk.HISTORY_AGES_S] = tf.where(batch[fk.HISTORY_AGES_S] >= 0, 1e6, fk.PAD_AGE)
+    batch[fk.HISTORY_ITEM_IDS] = tf.concat(  # the last example has no history
+        [batch[fk.HISTORY_ITEM_IDS][:3], tf.fill([1, LENGTH], "")], axis=0
+    )
+    users = model.user_vectors(batch).numpy()
+    assert users.shape == (4, 3, model.vector_dim)
+    # Equal ages: one visit, opened by the first real step; slot 1 falls back to the main vector.
+    norms = np.linalg.norm(users[..., :-1], axis=-1)
+    np.testing.assert_allclose(norms, 1.0, atol=1e-5)  # scales start at 1
+    np.testing.assert_allclose(users[:, 2], users[:, 0], atol=1e-6)
+    first = np.argmax(batch[fk.HISTORY_ITEM_IDS].numpy() != b"", axis=1)[:3]
+    opener = model.item_tower(tf.gather(batch[fk.HISTORY_ITEM_IDS][:3], first, batch_dims=1))
+    expected = tf.math.l2_normalize(model.user_tower.visit_projection(opener), -1).numpy()
+    np.testing.assert_allclose(users[:3, 1, :-1], expected, atol=1e-5)
+    np.testing.assert_allclose(users[3, 1], users[3, 0], atol=1e-6)  # no history: main only
+    # The learned scale of the latest visit (away: ages of 1e6 s) stretches that row only.
+    scales = np.zeros(model.user_tower.visit_scale.embeddings.shape, np.float32)
+    scales[hp.visit_interests] = np.log(0.5)
+    model.user_tower.visit_scale.embeddings.assign(scales)
+    scaled = np.linalg.norm(model.user_vectors(batch).numpy()[..., :-1], axis=-1)
+    np.testing.assert_allclose(scaled[:3, 1], 0.5, atol=1e-5)
+    np.testing.assert_allclose(scaled[3], 1.0, atol=1e-5)  # a fallback copy is not scaled
+    np.testing.assert_allclose(scaled[:, ::2], 1.0, atol=1e-5)
 
 
 def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_catalog):
