@@ -165,8 +165,9 @@ class RtrecModel(tfrs.Model):
         blend: bool = True,
     ) -> tf.Tensor:
         """Served user vectors [batch, interests, vector_dim] from raw history features (see
-        trainer/features.py): the L2-normalized tower output, plus the temperature column that
-        meets the item bias. An item's score is its best interest's (``interests.max_scores``).
+        trainer/features.py): the L2-normalized tower output (visit interests then scaled by
+        their learned factors), plus the temperature column that meets the item bias. An
+        item's score is its best interest's (``interests.max_scores``).
         ``blend`` adds the ``history_blend`` term (ranking only; the loss asks without it).
         """
         history = features[fk.HISTORY_ITEM_IDS]

@@ -211,14 +211,19 @@ def visit_cells(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float) -> tf.Te
     return (away * 2 + tf.cast(opens, tf.int32)) * VISITS_IN_VIEW + visits_ago
 
 
+def visit_slots(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float, count: int) -> tf.Tensor:
+    """[batch, length, count] one-hot: the step that opened the visit ``j`` visits ago (j <
+    ``count``; 0 = the latest visit, the current one mid-visit) is 1 in column j."""
+    opens, later_opens = _visit_starts(ages_s, mask, visit_gap_s)
+    return tf.one_hot(tf.where(opens, later_opens, -1), count)  # -1 (no opener): all zeros
+
+
 def visit_openers(
     item_vectors: tf.Tensor, ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float, count: int
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The item that opened each of the last ``count`` visits: ([b, count, dim], [b, count] bool
     "that visit is in view"); slot 0 is the latest visit (the current one, mid-visit)."""
-    opens, later_opens = _visit_starts(ages_s, mask, visit_gap_s)
-    slot = tf.where(opens, later_opens, -1)
-    pick = tf.one_hot(slot, count, dtype=item_vectors.dtype)  # -1 (not an opener): all zeros
+    pick = visit_slots(ages_s, mask, visit_gap_s, count)
     return tf.einsum("blk,bld->bkd", pick, item_vectors), tf.reduce_any(pick > 0, axis=1)
 
 
@@ -364,11 +369,11 @@ class UserTower(tf.keras.layers.Layer):
         n = self.hp.visit_interests
         away = tf.cast(opens_visit(ages_s, self.hp.visit_gap_s), tf.int32)[:, None]
         learned = tf.exp(self.visit_scale(away * n + tf.range(n)[None])[..., 0])
-        opens, later_opens = _visit_starts(ages_s, mask, self.hp.visit_gap_s)
-        slots = tf.one_hot(tf.where(opens, later_opens, -1), n, on_value=True, off_value=False)
+        present = tf.reduce_any(visit_slots(ages_s, mask, self.hp.visit_gap_s, n) > 0, axis=1)
         no_query = tf.reduce_all(tf.equal(query_vectors, 0), axis=1, keepdims=True)
-        own = tf.logical_and(tf.reduce_any(slots, axis=1), no_query)
-        visit = tf.where(own, learned, 1.0)  # a copy of the main vector stays as it is
+        # The same rule as ``call``'s: a slot without its own opener is a copy of the main
+        # vector, and stays as it is.
+        visit = tf.where(tf.logical_and(present, no_query), learned, 1.0)
         return tf.concat([tf.ones([batch, count - n]), visit], axis=1)
 
     def _pool_history(self, history_vectors, ages_s, mask) -> tf.Tensor:
