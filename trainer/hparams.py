@@ -52,15 +52,16 @@ class Hyperparameters:
     -> 0.175) and, once the weeks-ahead protocol asks at the cut, that too (0.076 -> 0.061;
     both measured with ``interest_training='best'``, before visit interests); see the
     README."""
-    visit_interests: int = 3
+    visit_interests: int = 0
     """Extra user vectors, one per recent visit (up to this many, latest first): the item that
     opened the visit, projected, with a learned scale per (away now, visits ago). An item
     scores by its best vector (as with ``interests``), so each interest that brought the user
     back reaches the top k: a mixture over interests, where one vector's dot product averages
     them and the strongest interest fills the list (trainer/towers.py ``visit_openers``).
-    On by default: on the sample world next click NDCG@10 0.2090 -> 0.2211 and weeks ahead
-    0.0863 -> 0.0879 (official runs; one more training measured 0.0924; README). Each vector
-    is one more index query per request."""
+    Each vector is one more index query per request. Off by default: with 3, the sample world
+    gains (next click NDCG@10 0.2090 -> 0.2211, weeks ahead 0.0863 -> 0.0879), but MovieLens
+    loses (next item 0.0567 -> 0.0550; its 27-user temporal split 0.2078 -> 0.1397, below
+    ItemKNN's 0.1685); README."""
     interest_training: str = "mixture"
     """How several user vectors share a target in the full-catalog softmax: ``mixture`` (the
     mean of their softmax probabilities) or ``best`` (only the nearest vector trains); see

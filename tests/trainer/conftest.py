@@ -69,7 +69,7 @@ def tiny_hp() -> Hyperparameters:
     return Hyperparameters(
         embedding_dim=16, history_length=LENGTH, num_heads=2, batch_size=64, epochs=6,
         learning_rate=0.01, user_id_buckets=64, encoder="tiny", max_tokens=16, interests=3,
-        history_blend=0.5, future_weight=1.0, time_gaps=True,
+        history_blend=0.5, future_weight=1.0, time_gaps=True, visit_interests=2,
     )  # fmt: skip
 
 
