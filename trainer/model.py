@@ -21,7 +21,7 @@ from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
 from trainer.hparams import Hyperparameters
 from trainer.interests import best_interest, max_scores
-from trainer.towers import ItemTower, UserTower, opens_visit
+from trainer.towers import ItemTower, UserTower, has_query, opens_visit
 
 BATCH_METRIC_KS = (1, 10)
 
@@ -214,8 +214,7 @@ class RtrecModel(tfrs.Model):
         real = tf.cast(mask, history_vectors.dtype)[..., None]
         unit = tf.math.l2_normalize(history_vectors, axis=-1) * real
         direction = tf.math.l2_normalize(tf.reduce_sum(unit, axis=1), axis=-1)
-        no_query = tf.reduce_all(tf.equal(query_vectors, 0), axis=1, keepdims=True)
-        return direction * tf.cast(no_query, direction.dtype)
+        return direction * tf.cast(~has_query(query_vectors), direction.dtype)
 
     def _update_batch_metrics(self, users, items, targets) -> None:
         """In-batch top-K accuracy; another example with the same target is not a miss."""

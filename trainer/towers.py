@@ -180,6 +180,12 @@ def gap_buckets(ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     return tf.where(has_before, gaps, len(fk.RECENCY_BOUNDARIES_S) + 1)
 
 
+def has_query(query_vectors: tf.Tensor) -> tf.Tensor:
+    """[batch, 1] bool: the request carries a search query (a query vector is never all zeros;
+    recommendations pass zeros). A search follows the query, so history-only extras step back."""
+    return tf.reduce_any(tf.not_equal(query_vectors, 0), axis=1, keepdims=True)
+
+
 def _visit_starts(ages_s: tf.Tensor, mask: tf.Tensor, visit_gap_s: float):
     """Per step: did it open a visit (no step in view before it, or the one before is at
     least ``visit_gap_s`` older), and how many visits opened after it (0 = the latest)."""
@@ -332,10 +338,10 @@ class UserTower(tf.keras.layers.Layer):
     def call(self, history_vectors, event_types, ages_s, mask, query_vectors, user_keys,
              training: bool = False):  # fmt: skip
         has_history = tf.cast(tf.reduce_any(mask, axis=1, keepdims=True), tf.float32)
-        has_query = tf.cast(tf.reduce_any(query_vectors != 0, axis=1, keepdims=True), tf.float32)
+        query = tf.cast(has_query(query_vectors), tf.float32)
         states = self.behaviour(history_vectors, event_types, ages_s, mask, training)
         sequence = states[:, -1] * has_history
-        parts = [sequence, self.query_projection(query_vectors) * has_query, has_history, has_query]
+        parts = [sequence, self.query_projection(query_vectors) * query, has_history, query]
         if self.user_embedding is not None:
             buckets = tf.strings.to_hash_bucket_fast(user_keys, self.hp.user_id_buckets)
             known = tf.cast(user_keys != "", tf.float32)[:, None]
@@ -346,7 +352,7 @@ class UserTower(tf.keras.layers.Layer):
         user = sequence + self.mix(tf.concat(parts, axis=1))
         if self.long_term is not None:
             user += self.long_term(self._pool_history(history_vectors, ages_s, mask))
-        own = tf.logical_and(has_history > 0, has_query == 0)[:, :, None]
+        own = tf.logical_and(has_history > 0, query == 0)[:, :, None]
         rows = [user[:, None]]
         if self.interests is not None:
             extra = self.interests(states, history_vectors, mask)
@@ -370,10 +376,9 @@ class UserTower(tf.keras.layers.Layer):
         away = tf.cast(opens_visit(ages_s, self.hp.visit_gap_s), tf.int32)[:, None]
         learned = tf.exp(self.visit_scale(away * n + tf.range(n)[None])[..., 0])
         present = tf.reduce_any(visit_slots(ages_s, mask, self.hp.visit_gap_s, n) > 0, axis=1)
-        no_query = tf.reduce_all(tf.equal(query_vectors, 0), axis=1, keepdims=True)
         # The same rule as ``call``'s: a slot without its own opener is a copy of the main
         # vector, and stays as it is.
-        visit = tf.where(tf.logical_and(present, no_query), learned, 1.0)
+        visit = tf.where(tf.logical_and(present, ~has_query(query_vectors)), learned, 1.0)
         return tf.concat([tf.ones([batch, count - n]), visit], axis=1)
 
     def _pool_history(self, history_vectors, ages_s, mask) -> tf.Tensor:
