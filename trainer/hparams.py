@@ -65,7 +65,8 @@ class Hyperparameters:
     interest_training: str = "mixture"
     """How several user vectors share a target in the full-catalog softmax: ``mixture`` (the
     mean of their softmax probabilities) or ``best`` (only the nearest vector trains); see
-    trainer/model.py ``_full_catalog_loss``."""
+    trainer/model.py ``_full_catalog_loss``. ``negatives='in_batch'`` always trains the
+    nearest vector: TFRS ``Retrieval`` takes one query vector per example."""
     history_blend: float = 0.0
     """Weight of an item-to-history similarity added to every score at ranking time (not in
     the loss): cos(unit mean of the history's item vectors, item), ItemKNN-like over the
