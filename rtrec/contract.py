@@ -27,6 +27,12 @@ ITEM_COLUMNS: tuple[str, ...] = ITEM_REQUIRED_COLUMNS + ITEM_OPTIONAL_COLUMNS
 
 CATEGORY_SEPARATOR = "|"
 
+
+def split_categories(value: str) -> tuple[str, ...]:
+    """A ``category`` cell -> its names, trimmed, empty parts dropped ("A|B" -> ("A", "B"))."""
+    return tuple(part.strip() for part in value.split(CATEGORY_SEPARATOR) if part.strip())
+
+
 # Event types, in funnel order. `search` carries `query`; its `item_id` may be empty.
 VIEW, CLICK, ADD_TO_CART, PURCHASE, RATE, SEARCH = (
     "view",

@@ -25,9 +25,16 @@ class Catalog:
     train_counts: np.ndarray
     content: np.ndarray
     """Frozen text vectors [n_items, text_dim], row i for ids[i]."""
+    categories: list[tuple[str, ...]] | None = None
+    """Each item's category names (the input contract's ``category``, split on '|');
+    None: none known."""
 
     def __post_init__(self):
         n = len(self.ids)
+        if self.categories is None:
+            self.categories = [()] * n
+        if len(self.categories) != n:
+            raise ValueError(f"categories has {len(self.categories)} rows for {n} items")
         if not (len(self.titles) == len(self.texts) == len(self.train_counts) == n):
             raise ValueError("catalog columns differ in length")
         if self.content.shape[0] != n:
@@ -61,6 +68,9 @@ def read_catalog_records(catalog_uri: str) -> list[dict]:
                 fk.ITEM_TITLE: feature[fk.ITEM_TITLE].bytes_list.value[0].decode(),
                 fk.ITEM_TEXT: feature[fk.ITEM_TEXT].bytes_list.value[0].decode(),
                 fk.ITEM_TRAIN_COUNT: int(feature[fk.ITEM_TRAIN_COUNT].int64_list.value[0]),
+                fk.ITEM_CATEGORIES: tuple(
+                    name.decode() for name in feature[fk.ITEM_CATEGORIES].bytes_list.value
+                ),
             }
         )
     return sorted(rows, key=lambda row: row[fk.ITEM_ID])
@@ -78,4 +88,5 @@ def from_artifacts(catalog_uri: str, vectors_by_text: dict[str, np.ndarray]) -> 
         texts=[r[fk.ITEM_TEXT] for r in rows],
         train_counts=np.array([r[fk.ITEM_TRAIN_COUNT] for r in rows]),
         content=np.stack([vectors_by_text[r[fk.ITEM_TEXT]] for r in rows]),
+        categories=[r[fk.ITEM_CATEGORIES] for r in rows],
     )

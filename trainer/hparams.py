@@ -67,6 +67,17 @@ class Hyperparameters:
     mean of their softmax probabilities) or ``best`` (only the nearest vector trains); see
     trainer/model.py ``_full_catalog_loss``. ``negatives='in_batch'`` always trains the
     nearest vector: TFRS ``Retrieval`` takes one query vector per example."""
+    category_affinity: bool = True
+    """Add the category-affinity score (trainer/affinity.py): a learned strength x the mean over
+    the item's categories of log(share of the user's visit-weighted history in it + eps). A
+    user's mix of interests is a mixture over categories, which one dot product averages away;
+    in log space it is linear, so it is served as extra vector columns (one per category, up to
+    ``affinity.MAX_CATEGORY_COLUMNS``) and the index stays a plain dot product."""
+    word_affinity: bool = True
+    """Add the word-affinity score (trainer/affinity.py): per word of the item text (used by 3
+    items to 20% of the catalog, up to ``affinity.MAX_WORD_COLUMNS``) a learned strength x
+    log(1 + share of the user's visit-weighted history using it / eps): brands, authors and
+    series recur across categories. One served column per word."""
     history_blend: float = 0.0
     """Weight of an item-to-history similarity added to every score at ranking time (not in
     the loss): cos(unit mean of the history's item vectors, item), ItemKNN-like over the

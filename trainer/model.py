@@ -16,6 +16,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from trainer import features as fk
+from trainer.affinity import CategoryAffinity, WordAffinity
 from trainer.bert import BertTextEncoder
 from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
@@ -78,6 +79,17 @@ class RtrecModel(tfrs.Model):
         # Items with no training interaction did not exist (or were unseen) at training time:
         # as eternal negatives the softmax would learn to bury them, and cold start would fail.
         self.trainable_candidates = tf.constant(catalog.train_counts > 0)
+        # Extra served columns (trainer/affinity.py): the user's recent category / word mix.
+        self.category_affinity = (
+            CategoryAffinity(catalog.categories, hp.visit_gap_s, hp.temperature)
+            if hp.category_affinity
+            else None
+        )
+        self.word_affinity = (
+            WordAffinity(catalog.texts, hp.visit_gap_s, hp.temperature)
+            if hp.word_affinity
+            else None
+        )
         # In-batch top-K accuracy (each user vs the batch's targets), logged per step and epoch
         # in TensorBoard: cheap and familiar, though flattering beside full-catalog metrics.
         self.batch_metrics = [
@@ -133,15 +145,43 @@ class RtrecModel(tfrs.Model):
 
     @property
     def vector_dim(self) -> int:
-        """Width of served user and item vectors (one more than the towers with item_bias)."""
-        return self.hp.embedding_dim + (1 if self.hp.item_bias else 0)
+        """Width of served user and item vectors: the towers', one more with item_bias, then
+        the affinity columns."""
+        extra = sum(layer.width for layer in self.affinities)
+        return self.hp.embedding_dim + (1 if self.hp.item_bias else 0) + extra
 
-    def finish_item_vectors(self, vectors: tf.Tensor, item_ids: tf.Tensor) -> tf.Tensor:
-        """Tower output -> served item vector: L2-normalized, then the bias column if any."""
-        vectors = tf.math.l2_normalize(vectors, axis=-1)
-        if not self.hp.item_bias:
-            return vectors
-        return tf.concat([vectors, self.item_tower.bias(item_ids)[..., None]], axis=-1)
+    @property
+    def affinities(self) -> list:
+        """The affinity layers in use, in column order."""
+        return [a for a in (self.category_affinity, self.word_affinity) if a is not None]
+
+    def finish_item_vectors(
+        self,
+        vectors: tf.Tensor,
+        item_ids: tf.Tensor,
+        categories: tf.Tensor | None = None,
+        texts: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """Tower output -> served item vector: L2-normalized, then the bias column if any, then
+        the affinity columns if any: from the catalog row of each id (unknown ids: no category,
+        no word), or from ``categories`` cells and ``texts`` when given (a new item)."""
+        parts = [tf.math.l2_normalize(vectors, axis=-1)]
+        if self.hp.item_bias:
+            parts.append(self.item_tower.bias(item_ids)[..., None])
+        rows = self.catalog_rows.lookup(item_ids)
+        if self.category_affinity is not None:
+            parts.append(
+                self.category_affinity.item_columns(rows)
+                if categories is None
+                else self.category_affinity.columns_for_names(categories)
+            )
+        if self.word_affinity is not None:
+            parts.append(
+                self.word_affinity.item_columns(rows)
+                if texts is None
+                else self.word_affinity.columns_for_texts(texts)
+            )
+        return tf.concat(parts, axis=-1) if len(parts) > 1 else parts[0]
 
     def item_vectors(
         self, item_ids: tf.Tensor, training: bool = False, live: bool = False
@@ -166,8 +206,9 @@ class RtrecModel(tfrs.Model):
     ) -> tf.Tensor:
         """Served user vectors [batch, interests, vector_dim] from raw history features (see
         trainer/features.py): the L2-normalized tower output (visit interests then scaled by
-        their learned factors), plus the temperature column that meets the item bias. An
-        item's score is its best interest's (``interests.max_scores``).
+        their learned factors), plus the temperature column that meets the item bias and the
+        affinity columns (zero for a search). An item's score is its best interest's
+        (``interests.max_scores``).
         ``blend`` adds the ``history_blend`` term (ranking only; the loss asks without it).
         """
         history = features[fk.HISTORY_ITEM_IDS]
@@ -194,13 +235,19 @@ class RtrecModel(tfrs.Model):
                 self.hp.history_blend
                 * self._history_direction(history_vectors, mask, query_vectors)[:, None]
             )
-        if not self.hp.item_bias:
-            return user
-        # user . item = u . v + temperature * bias, so logits / temperature add the bias as is.
-        column = tf.fill(
-            [tf.shape(user)[0], tf.shape(user)[1], 1], tf.constant(self.hp.temperature, user.dtype)
-        )
-        return tf.concat([user, column], axis=-1)
+        parts = [user]
+        shape = [tf.shape(user)[0], tf.shape(user)[1]]
+        if self.hp.item_bias:
+            # user . item = u . v + temperature * bias: logits / temperature add the bias as is.
+            parts.append(tf.fill([*shape, 1], tf.constant(self.hp.temperature, user.dtype)))
+        if self.affinities:
+            rows = self.catalog_rows.lookup(history)
+            # A search follows its query: the history's category and word mix steps back.
+            browsing = tf.cast(~has_query(query_vectors), user.dtype)
+            for layer in self.affinities:
+                columns = layer.user_columns(rows, features[fk.HISTORY_AGES_S], mask) * browsing
+                parts.append(tf.broadcast_to(columns[:, None], [*shape, layer.width]))
+        return tf.concat(parts, axis=-1) if len(parts) > 1 else user
 
     @staticmethod
     def _history_direction(history_vectors, mask, query_vectors) -> tf.Tensor:

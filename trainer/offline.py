@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from components.ingestion import history
 from components.ingestion.parsing import Event
+from rtrec import contract as c
 from rtrec.config import DEFAULT_EVENT_WEIGHTS, SESSION_GAP_S
 from rtrec.evaluation.content import item_texts
 from rtrec.evaluation.protocols import EvalCase, TrainData
@@ -84,6 +85,11 @@ def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: in
     }
 
 
+def item_categories(catalog) -> list[tuple[str, ...]]:
+    """Category names per catalog row, split as ingestion splits them."""
+    return [c.split_categories(value) for value in catalog[c.CATEGORY].astype(str)]
+
+
 class RtrecRecommender:
     """The rtrec two-tower model behind the benchmark's ``Recommender`` protocol."""
 
@@ -105,7 +111,8 @@ class RtrecRecommender:
         counts = np.bincount(train.events["item"].to_numpy(), minlength=train.n_items)
         ids = [str(i) for i in train.log.item_ids]
         texts = item_texts(train.catalog)
-        catalog = Catalog(ids, texts, texts, counts, np.asarray(self.embed_fn(texts), np.float32))
+        content = np.asarray(self.embed_fn(texts), np.float32)
+        catalog = Catalog(ids, texts, texts, counts, content, item_categories(train.catalog))
         vocab = [ids[i] for i in np.flatnonzero(counts > 0)]
         event_types = sorted(set(train.events["event_type"]))
         encoder = None

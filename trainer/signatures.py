@@ -183,13 +183,16 @@ class ServingModule(tf.Module):
         input_signature=[
             tf.TensorSpec([None], tf.string, name="item_ids"),
             tf.TensorSpec([None], tf.string, name="texts"),
+            tf.TensorSpec([None], tf.string, name="categories"),
         ]
     )
-    def embed_items(self, item_ids, texts):
-        """Item vectors from id + text: how a new item is indexed without retraining."""
+    def embed_items(self, item_ids, texts, categories):
+        """Item vectors from id + text + category cell ("A|B", "" for none): how a new item is
+        indexed without retraining (the cell and the text also give its affinity columns)."""
         tower = self.model.item_tower
         vectors = tower.text_part(self.encoder(texts)) + tower.id_part(item_ids)
-        return {"embeddings": self.model.finish_item_vectors(vectors, item_ids)}
+        finished = self.model.finish_item_vectors(vectors, item_ids, categories, texts)
+        return {"embeddings": finished}
 
     @tf.function(
         input_signature=[

@@ -193,9 +193,7 @@ def parse_item(raw: RawRow, max_text_chars: int) -> tuple[Item | Rejection, int]
     if len(title) > max_text_chars or len(description) > max_text_chars:
         title, description = title[:max_text_chars], description[:max_text_chars]
         truncated = 1
-    categories = tuple(
-        part.strip() for part in f.get(c.CATEGORY, "").split(c.CATEGORY_SEPARATOR) if part.strip()
-    )
+    categories = c.split_categories(f.get(c.CATEGORY, ""))
     created = parse_timestamp(f.get(c.CREATED_AT, ""))
     item = Item(item_id, title, description, categories, created, (raw.file_index, raw.row))
     return item, truncated

@@ -15,6 +15,7 @@ from trainer.train import fit
 
 N_TYPES, PER_TYPE, LENGTH = 4, 10, 5
 TYPES = ["lamp", "kettle", "tent", "novel"]
+BRANDS = ["acme", "zenith", "orbit", "nova", "delta"]  # a word of each text, across types
 
 
 def item_id(t: int, j: int) -> str:
@@ -58,10 +59,17 @@ def encoder() -> BertTextEncoder:
 @pytest.fixture(scope="session")
 def toy_catalog(encoder) -> Catalog:
     ids = [item_id(t, j) for t in range(N_TYPES) for j in range(PER_TYPE)]
-    texts = [f"{TYPES[t]} model {j}" for t in range(N_TYPES) for j in range(PER_TYPE)]
+    texts = [
+        f"{BRANDS[j % len(BRANDS)]} {TYPES[t]} model {j}"
+        for t in range(N_TYPES)
+        for j in range(PER_TYPE)
+    ]
     content = encoder(np.array(texts)).numpy()
     counts = np.arange(len(ids)) % 7
-    return Catalog(ids, texts, texts, counts, content)
+    groups = ["Home", "Home", "Leisure", "Leisure"]
+    categories = [(groups[t], TYPES[t]) for t in range(N_TYPES) for _ in range(PER_TYPE)]
+    categories[-1] = ()  # one uncategorised item
+    return Catalog(ids, texts, texts, counts, content, categories)
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +78,7 @@ def tiny_hp() -> Hyperparameters:
         embedding_dim=16, history_length=LENGTH, num_heads=2, batch_size=64, epochs=6,
         learning_rate=0.01, user_id_buckets=64, encoder="tiny", max_tokens=16, interests=3,
         history_blend=0.5, future_weight=1.0, time_gaps=True, visit_interests=2,
+        category_affinity=True, word_affinity=True,
     )  # fmt: skip
 
 

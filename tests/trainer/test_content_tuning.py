@@ -95,7 +95,9 @@ def test_export_serves_the_tuned_text_path_without_the_cache(tuned):
     loaded = tf.saved_model.load(path)
     ids = model.catalog.ids[:4]
     embedded = loaded.signatures["embed_items"](
-        item_ids=tf.constant(ids), texts=tf.constant(model.catalog.texts[:4])
+        item_ids=tf.constant(ids),
+        texts=tf.constant(model.catalog.texts[:4]),
+        categories=tf.constant(["|".join(names) for names in model.catalog.categories[:4]]),
     )["embeddings"].numpy()
     np.testing.assert_allclose(embedded, model.item_vectors(tf.constant(ids)).numpy(), atol=1e-4)
     saved = saved_model_pb2.SavedModel()

@@ -78,7 +78,9 @@ def test_search_embed_and_score_round_trip(exported, encoder):
     assert found["item_ids"].shape == (2, 5)
     ids = model.catalog.ids[:3]
     embedded = loaded.signatures["embed_items"](
-        item_ids=tf.constant(ids), texts=tf.constant(model.catalog.texts[:3])
+        item_ids=tf.constant(ids),
+        texts=tf.constant(model.catalog.texts[:3]),
+        categories=tf.constant(["|".join(names) for names in model.catalog.categories[:3]]),
     )["embeddings"].numpy()
     np.testing.assert_allclose(embedded, model.item_vectors(tf.constant(ids)).numpy(), atol=1e-4)
     arrays = toy_examples(2, seed=13)

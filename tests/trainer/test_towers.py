@@ -214,19 +214,20 @@ def test_visit_interests_are_scaled_openers_or_the_main_vector(toy_catalog, tiny
     users = model.user_vectors(batch).numpy()
     assert users.shape == (4, 3, model.vector_dim)
     # Equal ages: one visit, opened by the first real step; slot 1 falls back to the main vector.
-    norms = np.linalg.norm(users[..., :-1], axis=-1)
+    dim = hp.embedding_dim  # then the bias column and the affinity columns
+    norms = np.linalg.norm(users[..., :dim], axis=-1)
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)  # scales start at 1
     np.testing.assert_allclose(users[:, 2], users[:, 0], atol=1e-6)
     first = np.argmax(batch[fk.HISTORY_ITEM_IDS].numpy() != b"", axis=1)[:3]
     opener = model.item_tower(tf.gather(batch[fk.HISTORY_ITEM_IDS][:3], first, batch_dims=1))
     expected = tf.math.l2_normalize(model.user_tower.visit_projection(opener), -1).numpy()
-    np.testing.assert_allclose(users[:3, 1, :-1], expected, atol=1e-5)
+    np.testing.assert_allclose(users[:3, 1, :dim], expected, atol=1e-5)
     np.testing.assert_allclose(users[3, 1], users[3, 0], atol=1e-6)  # no history: main only
     # The learned scale of the latest visit (away: ages of 1e6 s) stretches that row only.
     scales = np.zeros(model.user_tower.visit_scale.embeddings.shape, np.float32)
     scales[hp.visit_interests] = np.log(0.5)
     model.user_tower.visit_scale.embeddings.assign(scales)
-    scaled = np.linalg.norm(model.user_vectors(batch).numpy()[..., :-1], axis=-1)
+    scaled = np.linalg.norm(model.user_vectors(batch).numpy()[..., :dim], axis=-1)
     np.testing.assert_allclose(scaled[:3, 1], 0.5, atol=1e-5)
     np.testing.assert_allclose(scaled[3], 1.0, atol=1e-5)  # a fallback copy is not scaled
     np.testing.assert_allclose(scaled[:, ::2], 1.0, atol=1e-5)
@@ -237,13 +238,15 @@ def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_
     known, cold = toy_catalog.ids[0], toy_catalog.ids[-1]  # cold: in the catalog, never trained
     ids = tf.constant([known, cold, "never-seen"])
     vectors = model.item_vectors(ids).numpy()
-    assert vectors.shape == (3, model.vector_dim) == (3, model.hp.embedding_dim + 1)
+    dim = model.hp.embedding_dim  # the bias column follows; then the affinity columns
+    widths = sum(layer.width for layer in model.affinities)
+    assert vectors.shape == (3, model.vector_dim) == (3, dim + 1 + widths)
     bias = model.item_tower.bias(ids).numpy()
-    np.testing.assert_allclose(vectors[:, -1], bias)
+    np.testing.assert_allclose(vectors[:, dim], bias)
     assert bias[0] != 0.0 and bias[1] == 0.0 and bias[2] == 0.0  # trained vs cold/unknown
-    np.testing.assert_allclose(np.linalg.norm(vectors[:, :-1], axis=1)[:2], 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(vectors[:, :dim], axis=1)[:2], 1.0, atol=1e-5)
     users = model.user_vectors(_batch(toy_examples(4, seed=16), n=4)).numpy()
-    np.testing.assert_allclose(users[..., -1], model.hp.temperature)
+    np.testing.assert_allclose(users[..., dim], model.hp.temperature)
 
 
 def test_history_blend_adds_the_cosine_to_the_history_mean_except_for_search(trained):
