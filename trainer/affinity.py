@@ -104,7 +104,9 @@ class _HistoryShares(tf.keras.layers.Layer):
     def __init__(self, members: np.ndarray, visit_gap_s: float, temperature: float,
                  prefix: str, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
-        self.members = tf.constant(members)
+        # Variables, not constants: a catalog-sized table is saved once in the SavedModel's
+        # variables, not inlined into every serving function's graph.
+        self.members = tf.Variable(members, trainable=False, name=f"{prefix}_members")
         """[items + 1, width] 0/1; the last row is for unknown ids and padding."""
         self.visit_gap_s = visit_gap_s
         self.temperature = temperature
@@ -149,7 +151,9 @@ class CategoryAffinity(_HistoryShares):
         super().__init__(members, visit_gap_s, temperature, "affinity", **kwargs)
         self.columns = columns
         self.column_of = _lookup(self.columns[1:], first=1)
-        self.item_rows = tf.constant(members / members.sum(axis=1, keepdims=True))
+        self.item_rows = tf.Variable(
+            members / members.sum(axis=1, keepdims=True), trainable=False, name="affinity_items"
+        )
         self.strength = self.add_weight(
             name="affinity_strength", shape=(), initializer=tf.keras.initializers.Constant(1.0)
         )
