@@ -93,9 +93,14 @@ def _lookup(names: Sequence[str], first: int) -> tf.lookup.StaticHashTable:
 
 
 def _word_hot(column_of: tf.lookup.StaticHashTable, width: int, texts: tf.Tensor) -> tf.Tensor:
-    """[n] texts -> [n, width]: 1 where the text uses the column's word."""
-    columns = column_of.lookup(text_words(texts).to_tensor(default_value=""))
-    return tf.reduce_max(tf.one_hot(columns, width), axis=1)  # -1 (no column): zeros
+    """[n] texts -> [n, width]: 1 where the text uses the column's word. Scattered from the
+    (text, column) pairs, so memory follows the words, not texts x words x columns."""
+    words = text_words(texts)
+    columns = column_of.lookup(words.flat_values)
+    known = columns >= 0
+    pairs = tf.stack([tf.boolean_mask(words.value_rowids(), known), columns[known]], axis=1)
+    shape = tf.stack([words.nrows(), tf.constant(width, tf.int64)])
+    return tf.minimum(tf.scatter_nd(pairs, tf.ones(tf.shape(pairs)[:1]), shape), 1.0)
 
 
 class _HistoryShares(tf.keras.layers.Layer):
