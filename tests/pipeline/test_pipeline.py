@@ -138,10 +138,13 @@ def _versions(tmp_path) -> list[str]:
 def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     """Three runs on the tiny world in one metadata store, as in production.
 
-    1. An untrained model fails the value thresholds: NOT blessed, nothing pushed.
+    1. An untrained model fails the value thresholds: NOT blessed, nothing pushed. (Without
+       the affinity columns: with them an untrained model already ranks by the user's
+       categories and passes these bounds on the tiny world.)
     2. A trained model beats popularity, is blessed and pushed.
-    3. A worse model passes the (removed) value bounds but fails the change threshold against
-       run 2's model: NOT blessed, and the serving folder still holds only run 2's version.
+    3. A worse model (one epoch, no affinity columns) passes the (removed) value bounds but
+       fails the change threshold against run 2's model: NOT blessed, and the serving folder
+       still holds only run 2's version.
     """
     import json
 
@@ -150,7 +153,8 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     bounds = "evaluation.min_values={recall@10: 0.15, F1@10: 0.027}"
     good = "trainer.hparams={epochs: 20, embedding_dim: 32, batch_size: 128}"
 
-    _, first = _run(tmp_path, paths, bounds, "trainer.hparams={epochs: 0}")
+    plain = "category_affinity: false, word_affinity: false"
+    _, first = _run(tmp_path, paths, bounds, f"trainer.hparams={{epochs: 0, {plain}}}")
     assert not first.gate.blessed and first.pushed_to is None and _versions(tmp_path) == []
     assert {f.metric for f in first.gate.failures} >= {"recall@10", "F1@10"}
 
@@ -176,7 +180,7 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
         paths,
         "evaluation.min_values={}",
         "evaluation.min_cold_values={}",
-        "trainer.hparams={epochs: 1, embedding_dim: 32, batch_size: 128}",
+        f"trainer.hparams={{epochs: 1, embedding_dim: 32, batch_size: 128, {plain}}}",
     )
     assert third.gate.has_baseline and not third.gate.blessed
     assert any(f.metric.endswith("(change)") for f in third.gate.failures)
