@@ -10,8 +10,8 @@ served vectors (the index stays a plain dot product) while the towers learn what
   log(share of the user's weighted history in that category + eps);
 - ``WordAffinity``: the sum over the words of the item's text of a learned per-word strength x
   log(1 + share of the user's weighted history using that word / eps). Brands, authors, series
-  and artists recur across categories; a word's strength starts at 0 and the words that
-  predict (a brand, not "with") learn theirs.
+  and artists recur across categories; a word's strength starts at 0 and is learned, up for
+  words that predict a user's next items, down for broad ones.
 
 Each history step counts with a learned weight per visit cell (``towers.visit_cells``: away
 now, opened a visit, visits ago), started from "openers count, the browsing after them a tenth,
