@@ -14,7 +14,8 @@ served vectors (the index stays a plain dot product) while the towers learn what
   words that predict a user's next items, down for broad ones.
 
 Each history step counts with a learned weight per visit cell (``towers.visit_cells``: away
-now, opened a visit, visits ago), started from "openers count, the browsing after them a tenth,
+now, opened a visit, visits ago; the model computes the cells once per request for both
+layers), started from "openers count, the browsing after them a tenth,
 0.7 per visit back": what opened a user's recent visits says what brings them back. User columns
 carry the temperature, so a logit gains exactly the terms above.
 """
@@ -28,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from rtrec import contract as c
-from trainer.towers import VISITS_IN_VIEW, visit_cells
+from trainer.towers import VISITS_IN_VIEW
 
 MAX_CATEGORY_COLUMNS = 256
 """Most frequent category names that get a column (each widens every served vector by one
@@ -103,17 +104,20 @@ def _word_hot(column_of: tf.lookup.StaticHashTable, width: int, texts: tf.Tensor
     return tf.minimum(tf.scatter_nd(pairs, tf.ones(tf.shape(pairs)[:1]), shape), 1.0)
 
 
+def _mean_row(hot: tf.Tensor) -> tf.Tensor:
+    """0/1 rows with at least one 1 -> rows summing to 1 (a mean over the item's categories)."""
+    return hot / tf.reduce_sum(hot, axis=-1, keepdims=True)
+
+
 class _HistoryShares(tf.keras.layers.Layer):
     """Shared part: item membership rows and the user's weighted share of each column."""
 
-    def __init__(self, members: np.ndarray, visit_gap_s: float, temperature: float,
-                 prefix: str, **kwargs):  # fmt: skip
+    def __init__(self, members: np.ndarray, temperature: float, prefix: str, **kwargs):
         super().__init__(**kwargs)
         # Variables, not constants: a catalog-sized table is saved once in the SavedModel's
         # variables, not inlined into every serving function's graph.
         self.members = tf.Variable(members, trainable=False, name=f"{prefix}_members")
         """[items + 1, width] 0/1; the last row is for unknown ids and padding."""
-        self.visit_gap_s = visit_gap_s
         self.temperature = temperature
         self.step_weights = tf.keras.layers.Embedding(
             4 * VISITS_IN_VIEW,
@@ -134,10 +138,10 @@ class _HistoryShares(tf.keras.layers.Layer):
         rows = tf.cast(rows, tf.int32)
         return tf.where(rows < 0, tf.shape(self.members)[0] - 1, rows)
 
-    def shares(self, rows: tf.Tensor, ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """History catalog rows [batch, length] -> [batch, width] weighted share per column
-        (0 with no history)."""
-        weights = tf.exp(self.step_weights(visit_cells(ages_s, mask, self.visit_gap_s))[..., 0])
+    def shares(self, rows: tf.Tensor, cells: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        """History catalog rows and ``towers.visit_cells`` [batch, length] -> [batch, width]
+        weighted share per column (0 with no history)."""
+        weights = tf.exp(self.step_weights(cells)[..., 0])
         weights *= tf.cast(mask, weights.dtype)
         steps = tf.gather(self.members, self._known(rows))
         share = tf.einsum("bl,blc->bc", weights, steps)
@@ -149,23 +153,18 @@ class CategoryAffinity(_HistoryShares):
     uncategorised and unknown items, scored as a category the user never touched unless their
     history holds uncategorised items too."""
 
-    def __init__(self, categories: Sequence[Sequence[str]], visit_gap_s: float,
-                 temperature: float, **kwargs):  # fmt: skip
+    def __init__(self, categories: Sequence[Sequence[str]], temperature: float, **kwargs):
         columns = category_columns(categories)
-        members = membership(categories, columns)
-        super().__init__(members, visit_gap_s, temperature, "affinity", **kwargs)
+        super().__init__(membership(categories, columns), temperature, "affinity", **kwargs)
         self.columns = columns
         self.column_of = _lookup(self.columns[1:], first=1)
-        self.item_rows = tf.Variable(
-            members / members.sum(axis=1, keepdims=True), trainable=False, name="affinity_items"
-        )
         self.strength = self.add_weight(
             name="affinity_strength", shape=(), initializer=tf.keras.initializers.Constant(1.0)
         )
 
     def item_columns(self, rows: tf.Tensor) -> tf.Tensor:
         """Catalog rows (-1: unknown) -> [..., width]: the item's categories, summing to 1."""
-        return tf.gather(self.item_rows, self._known(rows))
+        return _mean_row(tf.gather(self.members, self._known(rows)))
 
     def columns_for_names(self, categories: tf.Tensor) -> tf.Tensor:
         """[n] category cells ("A|B", as in the catalog) -> [n, width] item columns: how
@@ -174,23 +173,22 @@ class CategoryAffinity(_HistoryShares):
         columns = self.column_of.lookup(names.to_tensor(default_value=""))
         hot = tf.reduce_max(tf.one_hot(columns, self.width), axis=1)  # -1 (unknown): zeros
         none = tf.one_hot(tf.zeros_like(categories, tf.int32), self.width)
-        hot = tf.where(tf.reduce_any(hot > 0, axis=1, keepdims=True), hot, none)
-        return hot / tf.reduce_sum(hot, axis=1, keepdims=True)
+        return _mean_row(tf.where(tf.reduce_any(hot > 0, axis=1, keepdims=True), hot, none))
 
-    def user_columns(self, rows: tf.Tensor, ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """History catalog rows [batch, length] -> [batch, width] user columns."""
-        share = self.shares(rows, ages_s, mask)
+    def user_columns(self, rows: tf.Tensor, cells: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        """History catalog rows and visit cells [batch, length] -> [batch, width] columns."""
+        share = self.shares(rows, cells, mask)
         return self.strength * self.temperature * tf.math.log(share + tf.exp(self.log_eps))
 
 
 class WordAffinity(_HistoryShares):
     """Columns of the word-affinity score (module docstring): item columns are 0/1 per word."""
 
-    def __init__(self, texts: Sequence[str], visit_gap_s: float, temperature: float, **kwargs):
+    def __init__(self, texts: Sequence[str], temperature: float, **kwargs):
         columns = word_columns(texts) or ["\x00"]  # one dead column keeps the shapes valid
         column_of = _lookup(columns, first=0)
         members = _word_hot(column_of, len(columns), tf.constant([*texts, ""], tf.string))
-        super().__init__(members.numpy(), visit_gap_s, temperature, "word", **kwargs)
+        super().__init__(members.numpy(), temperature, "word", **kwargs)
         self.columns, self.column_of = columns, column_of
         self.strength = self.add_weight(
             name="word_strength", shape=(len(self.columns),), initializer="zeros"
@@ -204,7 +202,7 @@ class WordAffinity(_HistoryShares):
         """Catalog rows (-1: unknown) -> [..., width]: 1 for each word of the item's text."""
         return tf.gather(self.members, self._known(rows))
 
-    def user_columns(self, rows: tf.Tensor, ages_s: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """History catalog rows [batch, length] -> [batch, width] user columns."""
-        share = self.shares(rows, ages_s, mask)
+    def user_columns(self, rows: tf.Tensor, cells: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+        """History catalog rows and visit cells [batch, length] -> [batch, width] columns."""
+        share = self.shares(rows, cells, mask)
         return self.strength * self.temperature * tf.math.log1p(share / tf.exp(self.log_eps))

@@ -22,7 +22,7 @@ from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
 from trainer.hparams import Hyperparameters
 from trainer.interests import best_interest, max_scores
-from trainer.towers import ItemTower, UserTower, has_query, opens_visit
+from trainer.towers import ItemTower, UserTower, has_query, opens_visit, visit_cells
 
 BATCH_METRIC_KS = (1, 10)
 
@@ -81,14 +81,10 @@ class RtrecModel(tfrs.Model):
         self.trainable_candidates = tf.constant(catalog.train_counts > 0)
         # Extra served columns (trainer/affinity.py): the user's recent category / word mix.
         self.category_affinity = (
-            CategoryAffinity(catalog.categories, hp.visit_gap_s, hp.temperature)
-            if hp.category_affinity
-            else None
+            CategoryAffinity(catalog.categories, hp.temperature) if hp.category_affinity else None
         )
         self.word_affinity = (
-            WordAffinity(catalog.texts, hp.visit_gap_s, hp.temperature)
-            if hp.word_affinity
-            else None
+            WordAffinity(catalog.texts, hp.temperature) if hp.word_affinity else None
         )
         # In-batch top-K accuracy (each user vs the batch's targets), logged per step and epoch
         # in TensorBoard: cheap and familiar, though flattering beside full-catalog metrics.
@@ -242,10 +238,11 @@ class RtrecModel(tfrs.Model):
             parts.append(tf.fill([*shape, 1], tf.constant(self.hp.temperature, user.dtype)))
         if self.affinities:
             rows = self.catalog_rows.lookup(history)
+            cells = visit_cells(features[fk.HISTORY_AGES_S], mask, self.hp.visit_gap_s)
             # A search follows its query: the history's category and word mix steps back.
             browsing = tf.cast(~has_query(query_vectors), user.dtype)
             for layer in self.affinities:
-                columns = layer.user_columns(rows, features[fk.HISTORY_AGES_S], mask) * browsing
+                columns = layer.user_columns(rows, cells, mask) * browsing
                 parts.append(tf.broadcast_to(columns[:, None], [*shape, layer.width]))
         return tf.concat(parts, axis=-1) if len(parts) > 1 else user
 

@@ -167,6 +167,12 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     with open(os.path.join(run_dir, "training_report.json"), encoding="utf-8") as handle:
         report = json.load(handle)
     model_hr = report["eval"][-1]["all"]["HR@10"]
+    from trainer import features as fk
+    from trainer.catalog import read_catalog_records
+
+    items = read_catalog_records(second.artifacts["rtrec.ItemCatalog"])
+    categorised = sum(bool(item[fk.ITEM_CATEGORIES]) for item in items)
+    assert categorised > len(items) / 2, "the catalog artifact carries categories to the model"
     popularity_hr = _popularity_hr10(
         second.artifacts["Examples"], second.artifacts["rtrec.ItemCatalog"]
     )

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tests.trainer.conftest import BRANDS
 from trainer import affinity as a
-from trainer.towers import VISITS_IN_VIEW
+from trainer.towers import VISITS_IN_VIEW, visit_cells
 
 GAP = 1800.0
 
@@ -33,7 +33,7 @@ def test_rare_categories_beyond_the_cap_count_as_uncategorised(monkeypatch):
 @pytest.fixture(scope="module")
 def layer() -> a.CategoryAffinity:
     return a.CategoryAffinity([("Home", "lamp"), ("Home", "kettle"), ("Leisure", "tent"), ()],
-                              visit_gap_s=GAP, temperature=0.05)  # fmt: skip
+                              temperature=0.05)  # fmt: skip
 
 
 def test_category_cells_give_the_catalog_rows_columns(layer):
@@ -54,7 +54,7 @@ def test_user_columns_are_log_shares_of_weighted_history(layer):
     rows = tf.constant([[-1, 0, 1, 2]])
     ages = tf.constant([[-1.0, 9000.0, 8900.0, 600.0]])
     mask = tf.constant([[False, True, True, True]])
-    got = layer.user_columns(rows, ages, mask).numpy()[0]
+    got = layer.user_columns(rows, visit_cells(ages, mask, GAP), mask).numpy()[0]
     # Initial weights: the latest opener 1, the older opener 0.7, a step after it 0.07.
     weights = {"lamp": 0.7, "kettle": a.BROWSE_WEIGHT * a.VISIT_DECAY, "tent": 1.0}
     total = sum(weights.values())
@@ -64,8 +64,9 @@ def test_user_columns_are_log_shares_of_weighted_history(layer):
     share["Leisure"] = weights["tent"] / total
     expected = [0.05 * np.log(share[name] + np.exp(-3.0)) for name in layer.columns]
     np.testing.assert_allclose(got, expected, rtol=1e-5)
-    empty = layer.user_columns(tf.constant([[-1, -1, -1, -1]]), -tf.ones([1, 4]),
-                               tf.zeros([1, 4], tf.bool)).numpy()[0]  # fmt: skip
+    none = tf.zeros([1, 4], tf.bool)
+    cells = visit_cells(-tf.ones([1, 4]), none, GAP)
+    empty = layer.user_columns(tf.constant([[-1, -1, -1, -1]]), cells, none).numpy()[0]
     np.testing.assert_allclose(empty, 0.05 * -3.0, rtol=1e-5)  # no history: no preference
 
 
@@ -89,7 +90,7 @@ def words() -> a.WordAffinity:
     texts = ["Lumio phone", "lumio case", "Lumio cable", "Kestrel phone", "kestrel tent",
              "Kestrel lamp", "tent", "lamp", "cable", "case"]  # fmt: skip
     fillers = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
-    return a.WordAffinity(texts + fillers, visit_gap_s=GAP, temperature=0.05)
+    return a.WordAffinity(texts + fillers, temperature=0.05)
 
 
 def test_word_columns_of_catalog_rows_and_new_texts_agree(words):
@@ -108,7 +109,8 @@ def test_user_word_columns_are_strength_times_log1p_share(words):
     weights = np.array([1.0, a.BROWSE_WEIGHT, a.BROWSE_WEIGHT])
     share = np.array([weights[2], weights[0] + weights[1]]) / weights.sum()
     expected = 0.05 * np.array([2.0, -1.0]) * np.log1p(share / np.exp(-3.0))
-    np.testing.assert_allclose(words.user_columns(rows, ages, mask).numpy()[0], expected, rtol=1e-5)
+    got = words.user_columns(rows, visit_cells(ages, mask, GAP), mask).numpy()[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
 def _served_features(history):
@@ -135,7 +137,8 @@ def test_served_score_adds_the_affinity_terms(trained):
     rows = model.catalog_rows.lookup(history)
     extra, columns_of = {}, {}
     for layer, key in zip(model.affinities, ("category", "word")):
-        columns = layer.user_columns(rows, features["history_ages_s"], history != "")
+        cells = visit_cells(features["history_ages_s"], history != "", model.hp.visit_gap_s)
+        columns = layer.user_columns(rows, cells, history != "")
         columns_of[key] = columns.numpy()[0]
         item_rows = layer.item_columns(model.catalog_rows.lookup(ids))
         extra[layer.name] = tf.linalg.matvec(item_rows, columns[0]).numpy()

@@ -54,3 +54,12 @@ def test_rtrec_runs_in_the_quality_benchmark(tmp_path):
     results = json.loads(out.read_text())["leave_last_out"]
     assert results["rtrec"]["all"]["users"] == results["popularity"]["all"]["users"] > 0
     assert 0.0 <= results["rtrec"]["all"]["NDCG@10"] <= 1.0
+
+
+def test_catalog_categories_are_split_as_ingestion_splits_them():
+    import pandas as pd
+
+    from trainer.offline import item_categories
+
+    catalog = pd.DataFrame({"category": ["Home|Lamps", "", " Outdoor | Tents |", "A||B"]})
+    assert item_categories(catalog) == [("Home", "Lamps"), (), ("Outdoor", "Tents"), ("A", "B")]
