@@ -31,6 +31,7 @@ def measure(size: str, fmt: str, workdir: str) -> dict:
     from components.ingestion.component import run_ingestion
     from rtrec.config import LOCAL_BEAM_ARGS, IngestionConfig
     from rtrec.data.world import generate_world, write_world
+    from rtrec.hparams import Hyperparameters
 
     paths = write_world(generate_world(size, 0), os.path.join(workdir, fmt, "data"), fmt)
     out = os.path.join(workdir, fmt, "out")
@@ -40,6 +41,7 @@ def measure(size: str, fmt: str, workdir: str) -> dict:
         paths["events"],
         paths["items"],
         IngestionConfig(now="2025-07-01T00:00:00Z"),
+        Hyperparameters().history_length,
         beam.Pipeline(options=PipelineOptions(list(LOCAL_BEAM_ARGS))),
         *uris,
     )

@@ -54,7 +54,7 @@ ENCODERS: dict[str, EmbedFn] = {
     "tiny-bert": tiny_bert_embed,
 }
 
-BASELINES: tuple[str, ...] = ("popularity", "itemknn", "ease", "content")
+BASELINES: tuple[str, ...] = ("popularity", "itemknn", "itemknn-last5", "ease", "content")
 MODELS: tuple[str, ...] = (*BASELINES, "rtrec")
 
 
@@ -62,7 +62,7 @@ def rtrec_factory(encoder: str, settings: Mapping[str, object]) -> ModelFactory:
     """rtrec's two-tower model, text vectors from ``encoder``, hyperparameters from ``settings``."""
 
     def build(train: TrainData) -> Recommender:
-        from trainer.hparams import Hyperparameters
+        from rtrec.hparams import Hyperparameters
         from trainer.offline import RtrecRecommender
 
         hp = Hyperparameters.from_dict(dict(settings))
@@ -82,6 +82,7 @@ def baseline_factories(
     return {
         "popularity": lambda train: Popularity(),
         "itemknn": lambda train: ItemKNN(),
+        "itemknn-last5": lambda train: ItemKNN(last_items=5, name="itemknn-last5"),
         "ease": lambda train: EASE(),
         "content": lambda train: ContentOnly(embed_fn, name=f"content-{encoder}"),
         "rtrec": rtrec_factory(rtrec_encoder, rtrec_settings or {}),

@@ -29,7 +29,7 @@ MODES = ("frozen", "adapter", "top_layers")
 def measure(train, mode: str, steps: int, batch_size: int, encoder: str) -> dict:
     """Build and train one model; time set-up and each epoch."""
     from benchmarks.quality import ENCODERS
-    from trainer.hparams import Hyperparameters
+    from rtrec.hparams import Hyperparameters
     from trainer.offline import RtrecRecommender
 
     hp = Hyperparameters(
@@ -56,8 +56,8 @@ def measure(train, mode: str, steps: int, batch_size: int, encoder: str) -> dict
 
 def text_parameters(encoder: str) -> dict[str, int]:
     """Trainable text-path parameters per mode (built, not estimated)."""
+    from rtrec.hparams import Hyperparameters
     from trainer.bert import BertTextEncoder, EncoderSpec
-    from trainer.hparams import Hyperparameters
     from trainer.params import content_parameter_counts
 
     kind = "tiny" if encoder == "tiny-bert" else "minilm"

@@ -12,6 +12,8 @@ from dataclasses import asdict
 
 from components.evaluation.eval_config import build_eval_config
 from rtrec.config import RtrecConfig
+from trainer.preprocessing import ITEM_MIN_FREQUENCY
+from trainer.task import EVAL_KS, HPARAMS, SESSION_GAP_S
 
 PREPROCESSING_FN = "trainer.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
@@ -28,23 +30,25 @@ def eval_config(cfg: RtrecConfig):
 def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: p) -> dict:
     """Keyword arguments of ``create_pipeline``; ``resolve`` maps local paths (e.g. abspath)."""
     cache = cfg.trainer.embedding_cache_dir
+    hp = cfg.trainer.hparams
     return {
         "pipeline_name": cfg.pipeline_name,
         "pipeline_root": resolve(cfg.pipeline_root),
         "events": cfg.events if "*" in cfg.events else resolve(cfg.events),
         "items": cfg.items if "*" in cfg.items else resolve(cfg.items),
         "ingestion_config_json": json.dumps(asdict(cfg.ingestion), sort_keys=True),
+        "history_length": hp.history_length,
         "preprocessing_fn": PREPROCESSING_FN,
-        "transform_config": asdict(cfg.transform),
+        "transform_config": {ITEM_MIN_FREQUENCY: cfg.transform.item_min_frequency},
         "beam_pipeline_args": list(cfg.beam_args),
-        "encoder": cfg.trainer.encoder,
-        "max_tokens": cfg.trainer.max_tokens,
+        "encoder": hp.encoder,
+        "max_tokens": hp.max_tokens,
         "embedding_cache_dir": resolve(cache) if cache else "",
         "run_fn": RUN_FN,
-        "hparams": {
-            **cfg.trainer.hparams,
-            "history_length": cfg.ingestion.history_length,
-            "visit_gap_s": float(cfg.ingestion.session_gap_s),
+        "trainer_config": {
+            HPARAMS: hp.to_dict(),
+            SESSION_GAP_S: float(cfg.ingestion.session_gap_s),
+            EVAL_KS: list(cfg.evaluation.ks),
         },
         "eval_config": eval_config(cfg),
         "push_directory": resolve(

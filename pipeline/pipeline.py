@@ -11,7 +11,7 @@ from tfx import v1 as tfx
 from components.ingestion.component import EventIngestion
 from components.text_embeddings.component import TextEmbedder
 from components.trainer import RtrecTrainer
-from trainer.signatures import EVAL_SIGNATURE
+from rtrec.features import EVAL_SIGNATURE
 
 STAGES = (
     "ingestion",
@@ -59,6 +59,7 @@ def create_pipeline(
     events: str,
     items: str,
     ingestion_config_json: str,
+    history_length: int,
     preprocessing_fn: str,
     transform_config: dict,
     beam_pipeline_args: list[str],
@@ -66,7 +67,7 @@ def create_pipeline(
     max_tokens: int = 48,
     embedding_cache_dir: str = "",
     run_fn: str = "trainer.task.run_fn",
-    hparams: dict | None = None,
+    trainer_config: dict | None = None,
     eval_config=None,
     push_directory: str = "",
     infra_validation: str = "",
@@ -83,12 +84,17 @@ def create_pipeline(
     cluster.
 
     ``preprocessing_fn`` is a dotted path ("trainer.preprocessing.preprocessing_fn") so the same
-    code runs in-process and inside a Kubeflow container image.
+    code runs in-process and inside a Kubeflow container image. Transform computes the
+    vocabularies only (``materialize=False``); the Trainer reads ingestion's examples.
+    ``trainer_config`` is the Trainer's ``custom_config`` (trainer/task.py names its keys).
     """
     if stop_after not in STAGES:
         raise ValueError(f"stop_after={stop_after!r}; choose one of {STAGES}")
     ingestion = EventIngestion(
-        events=events, items=items, ingestion_config=ingestion_config_json
+        events=events,
+        items=items,
+        ingestion_config=ingestion_config_json,
+        history_length=history_length,
     ).with_id("EventIngestion")
     statistics = tfx.components.StatisticsGen(examples=ingestion.outputs["examples"])
     schema = tfx.components.SchemaGen(
@@ -102,6 +108,7 @@ def create_pipeline(
         schema=schema.outputs["schema"],
         preprocessing_fn=preprocessing_fn,
         custom_config=transform_config,
+        materialize=False,
     )
     embeddings = TextEmbedder(
         item_catalog=ingestion.outputs["item_catalog"],
@@ -111,15 +118,13 @@ def create_pipeline(
         cache_dir=embedding_cache_dir,
     )
     trainer = RtrecTrainer(
-        examples=transform.outputs["transformed_examples"],
+        examples=ingestion.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema.outputs["schema"],
         item_catalog=ingestion.outputs["item_catalog"],
         text_embeddings=embeddings.outputs["text_embeddings"],
         run_fn=run_fn,
-        custom_config={
-            "hparams": {**(hparams or {}), "encoder": encoder, "max_tokens": max_tokens}
-        },
+        custom_config=dict(trainer_config or {}),
     )
     baseline = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,

@@ -19,8 +19,12 @@ RUN_CONFIG = "rtrec_config.json"
 
 
 def _load_config(config_path, overrides, **fields) -> config_lib.RtrecConfig:
+    """The run's config; a bad setting stops the command here, before anything runs."""
     extra = [f"{k}={json.dumps(v)}" for k, v in fields.items() if v is not None]
-    return config_lib.load(config_path, [*extra, *overrides])
+    try:
+        return config_lib.load(config_path, [*extra, *overrides])
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
 
 
 def _run_config(config_path, output_dir) -> config_lib.RtrecConfig:

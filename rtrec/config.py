@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 from rtrec import contract as c
+from rtrec.hparams import Hyperparameters
 
 DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
     c.VIEW: 0.25,
@@ -40,20 +43,16 @@ LOCAL_BEAM_ARGS: tuple[str, ...] = ("--runner=DirectRunner", "--direct_num_worke
 class IngestionConfig:
     """How raw events become training examples (see components/ingestion)."""
 
-    history_length: int = 50
-    """Most recent interactions kept before each target (older ones are dropped)."""
     session_gap_s: int = SESSION_GAP_S
-    """Inactivity that starts a new session (a change of input session_id does too)."""
+    """Inactivity that starts a new session (a change of input session_id does too); the model's
+    visit cells and the gateway's sessions use the same gap. (How many past interactions an
+    example keeps is the model's ``trainer.hparams.history_length``.)"""
     bot_max_events_per_minute: int = 120
     """A user with more events than this inside any 60-second window is a bot: all dropped."""
     max_clock_skew_s: int = 3600
     """Events up to this far after `now` are clamped to `now`; later ones are rejected."""
     now: str | None = None
     """Reference time (ISO-8601) for future-timestamp checks; None means the wall clock."""
-    future_targets: int = 8
-    """Later items kept per example for the dense future objective (trainer's future_weight)."""
-    future_horizon_s: int = 28 * 86400
-    """How far after the target those later items may be."""
     eval_fraction: float = 0.1
     """Share of interactions (by time) whose targets form the eval split."""
     eval_cutoff: str | None = None
@@ -68,24 +67,21 @@ class IngestionConfig:
 
 @dataclass
 class TransformConfig:
-    """tf.Transform settings (trainer/preprocessing.py)."""
+    """tf.Transform settings (trainer/preprocessing.py: Transform computes the vocabularies)."""
 
-    item_oov_buckets: int = 10
-    category_oov_buckets: int = 2
     item_min_frequency: int = 1
+    """Items with fewer training interactions get no id embedding (they are served by text)."""
 
 
 @dataclass
 class TrainerConfig:
-    """Text embeddings and training settings (trainer/hparams.py lists every hyperparameter)."""
+    """Training: the model's typed hyperparameters and the text-vector cache."""
 
-    encoder: str = "minilm"
-    """'minilm' (packaged all-MiniLM-L6-v2 weights) or 'tiny' (random tiny BERT, for tests)."""
-    max_tokens: int = 48
+    hparams: Hyperparameters = field(default_factory=Hyperparameters)
+    """Every model and training knob (rtrec/hparams.py), validated when the config loads:
+    ``--set trainer.hparams.epochs=6``. The text encoder is ``hparams.encoder``."""
     embedding_cache_dir: str = "outputs/embedding_cache"
     """Text vectors cached by text hash across runs ('' disables the cache)."""
-    hparams: dict[str, Any] = field(default_factory=dict)
-    """Overrides of trainer.hparams.Hyperparameters, e.g. {"epochs": 6}."""
 
 
 @dataclass
@@ -140,14 +136,58 @@ class RtrecConfig:
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ValueError(f"{where}: unknown setting(s) {unknown}; known: {sorted(known)}")
     kwargs = {}
     for name, value in values.items():
         sub = _SECTIONS.get((cls, name))
-        kwargs[name] = _build(sub, value or {}, f"{where}.{name}") if sub else value
+        if sub is Hyperparameters:
+            kwargs[name] = Hyperparameters.from_dict(_mapping(value, f"{where}.{name}"),
+                                                     f"{where}.{name}")  # fmt: skip
+        elif sub:
+            kwargs[name] = _build(sub, _mapping(value, f"{where}.{name}"), f"{where}.{name}")
+        else:
+            kwargs[name] = _checked(value, hints[name], f"{where}.{name}")
     return cls(**kwargs)
+
+
+def _checked(value: Any, kind: Any, where: str) -> Any:
+    """``value`` if it fits the field's type (whole numbers fit floats), else a clear error."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):
+        for option in args:
+            try:
+                return _checked(value, option, where)
+            except ValueError:
+                continue
+    elif kind is type(None):
+        if value is None:
+            return value
+    elif origin in (list, tuple) and isinstance(value, (list, tuple)):
+        return [_checked(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    elif origin is dict and isinstance(value, dict):
+        return {str(k): _checked(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    elif kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    elif kind is Any or (
+        isinstance(kind, type)
+        and isinstance(value, kind)
+        and not (isinstance(value, bool) and kind is not bool)
+    ):
+        return value
+    name = getattr(kind, "__name__", None) or str(kind)
+    raise ValueError(f"{where} must be {name}, got {value!r} ({type(value).__name__})")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    """A section's values: a mapping (None for an empty section), else a clear error."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be a mapping of settings, got {value!r}")
+    return value
 
 
 _SECTIONS = {
@@ -155,6 +195,7 @@ _SECTIONS = {
     (RtrecConfig, "transform"): TransformConfig,
     (RtrecConfig, "trainer"): TrainerConfig,
     (RtrecConfig, "evaluation"): EvaluationConfig,
+    (TrainerConfig, "hparams"): Hyperparameters,
 }
 
 
@@ -166,8 +207,9 @@ def from_dict(values: dict[str, Any]) -> RtrecConfig:
 def load(path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RtrecConfig:
     """Load ``path`` (YAML or JSON; None for defaults) and apply ``section.field=value`` overrides.
 
-    Override values are parsed as YAML scalars, so ``ingestion.session_gap_s=600`` is an int and
-    ``ingestion.now=null`` is None.
+    Override values are parsed as YAML, so ``ingestion.session_gap_s=600`` is an int and
+    ``ingestion.now=null`` is None. A mapping merges into what is already set
+    (``trainer.hparams={epochs: 2}`` changes only ``epochs``).
     """
     values: dict[str, Any] = {}
     if path:
@@ -181,8 +223,22 @@ def load(path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -
         parts = key.strip().split(".")
         for part in parts[:-1]:
             target = target.setdefault(part, {})
-        parsed = yaml.safe_load(raw)
+            if not isinstance(target, dict):
+                raise ValueError(f"override {item!r}: {part} is a setting, not a section")
+        try:
+            parsed = yaml.safe_load(raw)
+        except yaml.YAMLError as err:
+            raise ValueError(f"override {item!r}: the value is not valid YAML ({err})") from err
         # Times stay ISO-8601 strings (YAML would turn them into datetime objects).
         is_time = isinstance(parsed, (datetime.date, datetime.datetime))
-        target[parts[-1]] = raw if is_time else parsed
+        _merge(target, parts[-1], raw if is_time else parsed)
     return from_dict(values)
+
+
+def _merge(target: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``target[key]``; a mapping merges into a mapping already there, key by key."""
+    if isinstance(value, dict) and isinstance(target.get(key), dict):
+        for name, inner in value.items():
+            _merge(target[key], name, inner)
+    else:
+        target[key] = value

@@ -33,6 +33,16 @@ def split_categories(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(CATEGORY_SEPARATOR) if part.strip())
 
 
+def item_text(title: str, categories: tuple[str, ...] | list[str], description: str = "") -> str:
+    """The text the item tower reads: "title. A / B. description" (empty parts left out).
+
+    The pipeline's catalog, the benchmark and items added through the gateway all build it here:
+    the model embeds a new item exactly as it embedded the catalog only if the text is the same.
+    """
+    parts = [" ".join(title.split()), " / ".join(categories), " ".join(description.split())]
+    return ". ".join(part for part in parts if part)
+
+
 # Event types, in funnel order. `search` carries `query`; its `item_id` may be empty.
 VIEW, CLICK, ADD_TO_CART, PURCHASE, RATE, SEARCH = (
     "view",

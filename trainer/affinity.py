@@ -13,7 +13,7 @@ served vectors (the index stays a plain dot product) while the towers learn what
   and artists recur across categories; a word's strength starts at 0 and is learned, up for
   words that predict a user's next items, down for broad ones.
 
-Each history step counts with a learned weight per visit cell (``towers.visit_cells``: away
+Each history step counts with a learned weight per visit cell (``trainer.visits.visit_cells``: away
 now, opened a visit, visits ago; the model computes the cells once per request for both
 layers), started from "openers count, the browsing after them a tenth,
 0.7 per visit back": what opened a user's recent visits says what brings them back. User columns
@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from rtrec import contract as c
-from trainer.towers import VISITS_IN_VIEW
+from trainer.visits import CELLS, VISITS_IN_VIEW
 
 MAX_CATEGORY_COLUMNS = 256
 """Most frequent category names that get a column (each widens every served vector by one
@@ -120,7 +120,7 @@ class _HistoryShares(tf.keras.layers.Layer):
         """[items + 1, width] 0/1; the last row is for unknown ids and padding."""
         self.temperature = temperature
         self.step_weights = tf.keras.layers.Embedding(
-            4 * VISITS_IN_VIEW,
+            CELLS,
             1,
             embeddings_initializer=tf.keras.initializers.Constant(_initial_log_weights()),
             name=f"{prefix}_step_weights",
@@ -139,7 +139,7 @@ class _HistoryShares(tf.keras.layers.Layer):
         return tf.where(rows < 0, tf.shape(self.members)[0] - 1, rows)
 
     def shares(self, rows: tf.Tensor, cells: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """History catalog rows and ``towers.visit_cells`` [batch, length] -> [batch, width]
+        """History catalog rows and ``visits.visit_cells`` [batch, length] -> [batch, width]
         weighted share per column (0 with no history)."""
         weights = tf.exp(self.step_weights(cells)[..., 0])
         weights *= tf.cast(mask, weights.dtype)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer import features as fk
+from rtrec import features as fk
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""Input pipelines: transformed TFX examples, or in-memory examples built without TFX.
+"""Input pipelines: ingestion's examples through TFX's data accessor, or in-memory arrays.
 
-Both yield dicts of raw feature tensors keyed as in ``trainer/features.py``, batched, which is
-all ``RtrecModel`` reads. The frozen query vector is looked up inside the model.
+Both yield batches of ``trainer.inputs.batch_features``: the user features keyed as in
+``rtrec.features`` plus the labels, which is all ``RtrecModel`` reads (the query's text vector
+is looked up inside the model).
 """
 
 from __future__ import annotations
@@ -11,34 +12,23 @@ from collections.abc import Iterable
 import numpy as np
 import tensorflow as tf
 
-from trainer import features as fk
+from rtrec import features as fk
+from trainer.inputs import batch_features
 
-MODEL_INPUTS = (
-    fk.USER_KEY,
-    fk.HISTORY_ITEM_IDS,
-    fk.HISTORY_EVENT_TYPES,
-    fk.HISTORY_AGES_S,
-    fk.QUERY,
-    fk.TARGET_ITEM_ID,
-    fk.TARGET_WEIGHT,
-    fk.TARGET_UNSEEN_IN_TRAIN,
-    fk.HISTORY_LENGTH,
-)
-OPTIONAL_INPUTS = (fk.FUTURE_ITEM_IDS,)
-_SEQUENCES = (fk.HISTORY_ITEM_IDS, fk.HISTORY_EVENT_TYPES, fk.HISTORY_AGES_S)
+INPUTS = fk.USER_FEATURES + fk.LABELS
+_FLOATS = (fk.HISTORY_AGES_S, fk.TARGET_WEIGHT)
+_INTS = (fk.TARGET_UNSEEN_IN_TRAIN,)
 
 
-def _select(batch: dict, history_length: int) -> dict:
+def _dense(batch: dict, history_length: int) -> dict:
+    """The model's inputs of a parsed batch, dense, scalars as [batch]."""
     out = {}
-    for key in MODEL_INPUTS + tuple(k for k in OPTIONAL_INPUTS if k in batch):
+    for key in INPUTS:
         value = batch[key]
         if isinstance(value, tf.SparseTensor):
             value = tf.sparse.to_dense(value)
-        shape = [-1, history_length] if key in _SEQUENCES else [-1]
-        if key in OPTIONAL_INPUTS:
-            shape = [-1, int(value.shape[-1])]
-        out[key] = tf.reshape(value, shape)
-    return out
+        out[key] = tf.reshape(value, [-1, history_length] if key in fk.HISTORY_SEQUENCES else [-1])
+    return batch_features(out, history_length)
 
 
 def tfx_dataset(
@@ -50,7 +40,7 @@ def tfx_dataset(
     shuffle: bool,
     seed: int = 0,
 ) -> tf.data.Dataset:
-    """Transformed examples (Transform's output, raw features passed through) as model inputs."""
+    """Ingestion's examples (read with the raw schema) as batches of model inputs."""
     from tfx_bsl.public import tfxio
 
     dataset = data_accessor.tf_dataset_factory(
@@ -60,20 +50,20 @@ def tfx_dataset(
         ),
         schema,
     )
-    return dataset.map(lambda b: _select(b, history_length)).prefetch(tf.data.AUTOTUNE)
+    return dataset.map(lambda b: _dense(b, history_length)).prefetch(tf.data.AUTOTUNE)
 
 
 def arrays_from_examples(examples: Iterable[dict]) -> dict[str, np.ndarray]:
-    """Feature dicts (as ``components.ingestion.history.build_examples`` yields) to arrays."""
+    """Feature dicts (as ``rtrec.timeline.build_examples`` yields) to the model's input arrays."""
     rows = list(examples)
     if not rows:
         raise ValueError("no examples to build arrays from")
     out = {}
-    for key in MODEL_INPUTS + tuple(k for k in OPTIONAL_INPUTS if k in rows[0]):
+    for key in INPUTS:
         values = [row[key] for row in rows]
-        if key in (fk.HISTORY_AGES_S, fk.TARGET_WEIGHT):
+        if key in _FLOATS:
             out[key] = np.asarray(values, np.float32)
-        elif key in (fk.TARGET_UNSEEN_IN_TRAIN, fk.HISTORY_LENGTH):
+        elif key in _INTS:
             out[key] = np.asarray(values, np.int64)
         else:
             out[key] = np.asarray(values, dtype=object).astype(str)
@@ -83,12 +73,14 @@ def arrays_from_examples(examples: Iterable[dict]) -> dict[str, np.ndarray]:
 def array_dataset(
     arrays: dict[str, np.ndarray], batch_size: int, shuffle: bool, seed: int = 0
 ) -> tf.data.Dataset:
-    """In-memory arrays as a batched dataset of model inputs."""
-    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    """In-memory arrays (histories [n, length]) as a batched dataset of model inputs."""
+    length = int(arrays[fk.HISTORY_ITEM_IDS].shape[1])
+    dataset = tf.data.Dataset.from_tensor_slices({key: arrays[key] for key in INPUTS})
     if shuffle:
-        n = len(next(iter(arrays.values())))
+        n = len(arrays[fk.HISTORY_ITEM_IDS])
         dataset = dataset.shuffle(min(n, 200_000), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size).map(lambda batch: batch_features(batch, length))
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def take_arrays(dataset: tf.data.Dataset, limit: int) -> dict[str, np.ndarray]:

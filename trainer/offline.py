@@ -2,7 +2,7 @@
 
 The benchmark gives every model the same split (``rtrec.evaluation.protocols``); this adapter
 turns the split's training events into the same next-item examples the pipeline makes (through
-``components.ingestion.history``) and trains the same model, so its numbers are the product's.
+``rtrec.timeline``) and trains the same model, so its numbers are the product's.
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from components.ingestion import history
-from components.ingestion.parsing import Event
 from rtrec import contract as c
+from rtrec import features as fk
+from rtrec import timeline
 from rtrec.config import DEFAULT_EVENT_WEIGHTS, SESSION_GAP_S
 from rtrec.evaluation.content import item_texts
 from rtrec.evaluation.protocols import EvalCase, TrainData
-from trainer import features as fk
+from rtrec.hparams import Hyperparameters
+from rtrec.timeline import Event
+from trainer import inputs
 from trainer.catalog import Catalog
 from trainer.data import array_dataset, arrays_from_examples
-from trainer.hparams import Hyperparameters
-from trainer.interests import max_scores
 from trainer.model import RtrecModel
 from trainer.train import fit
 
@@ -32,16 +32,14 @@ def _examples_from_events(train: TrainData, hp: Hyperparameters) -> list[dict]:
     item_ids = train.log.item_ids
     examples: list[dict] = []
     for user, frame in events.groupby("user", sort=True):
-        timeline = [
+        events_of_user = [
             Event(str(user), item_ids[item], etype, float(ts), None, "", "", (0, int(order)))
             for item, etype, ts, order in zip(
                 frame["item"], frame["event_type"], frame["timestamp"], frame["order"]
             )
         ]
-        timeline.sort(key=lambda e: e.sort_key())
-        sessions = history.sessionize(timeline, SESSION_GAP_S)
-        steps = history.interactions(timeline, sessions, DEFAULT_EVENT_WEIGHTS)
-        for _, features in history.build_examples(
+        steps = timeline.steps_of(events_of_user, SESSION_GAP_S, DEFAULT_EVENT_WEIGHTS)
+        for _, features in timeline.build_examples(
             str(user), steps, hp.history_length, np.inf, frozenset()
         ):
             examples.append(features)
@@ -51,7 +49,7 @@ def _examples_from_events(train: TrainData, hp: Hyperparameters) -> list[dict]:
 def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: int) -> dict:
     """History features of benchmark cases, built by the same rules as training histories.
 
-    Events go through ``components.ingestion.history`` (sessions, funnels collapsed into
+    Events go through ``rtrec.timeline`` (sessions, funnels collapsed into
     interactions), so a case's history looks exactly like a training example's. Ages are
     relative to the case's ``request_time`` when the protocol sets one (``temporal``: the cut,
     so a user idle for a week looks idle for a week, as the serving clock would show), else to
@@ -59,16 +57,14 @@ def case_features(cases: Sequence[EvalCase], item_ids: Sequence[str], length: in
     """
     ids, types, ages, keys = [], [], [], []
     for case in cases:
-        timeline = [
+        events = [
             Event(str(case.user), item_ids[int(item)], str(etype), float(ts), None, "", "", (0, i))
             for i, (item, etype, ts) in enumerate(
                 zip(case.history, case.history_event_types, case.history_timestamps)
             )
         ]
-        timeline.sort(key=lambda e: e.sort_key())
-        sessions = history.sessionize(timeline, SESSION_GAP_S)
-        steps = history.interactions(timeline, sessions, DEFAULT_EVENT_WEIGHTS)[-length:]
-        now = timeline[-1].ts if timeline else 0.0
+        steps = timeline.steps_of(events, SESSION_GAP_S, DEFAULT_EVENT_WEIGHTS)[-length:]
+        now = max((e.ts for e in events), default=0.0)
         if case.request_time is not None:
             now = max(now, float(case.request_time))
         pad = length - len(steps)
@@ -120,7 +116,9 @@ class RtrecRecommender:
             from trainer.bert import BertTextEncoder, EncoderSpec
 
             encoder = BertTextEncoder(EncoderSpec(self.hp.encoder, self.hp.max_tokens))
-        self.model = RtrecModel(catalog, vocab, event_types, self.hp, encoder=encoder)
+        self.model = RtrecModel(
+            catalog, vocab, event_types, self.hp, SESSION_GAP_S, encoder=encoder
+        )
         dataset = array_dataset(arrays, self.hp.batch_size, shuffle=True, seed=self.hp.seed)
         self.report = fit(self.model, dataset, None, self.hp)
         self.report["train_examples"] = len(examples)
@@ -129,6 +127,8 @@ class RtrecRecommender:
         if self.model is None:
             raise RuntimeError("call fit() before score()")
         features = case_features(cases, self.model.catalog.ids, self.hp.history_length)
-        batch = {key: tf.constant(value) for key, value in features.items()}
+        batch = inputs.batch_features(
+            {key: tf.constant(value) for key, value in features.items()}, self.hp.history_length
+        )
         users = self.model.user_vectors(batch)
-        return max_scores(users, self.model.catalog_vectors()).numpy()
+        return tf.matmul(users, self.model.catalog_vectors(), transpose_b=True).numpy()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import tensorflow as tf
 
+from rtrec.hparams import CONTENT_TUNING, Hyperparameters
 from trainer.bert import BertTextEncoder
-from trainer.hparams import CONTENT_TUNING, Hyperparameters
 from trainer.towers import ItemTower
 
 
@@ -24,8 +22,12 @@ def content_parameter_counts(hp: Hyperparameters, encoder: BertTextEncoder) -> d
     counts = {}
     dim = encoder.dim
     for mode in CONTENT_TUNING:
-        variant = replace(hp, content_tuning=mode)
-        tower = ItemTower(["x"], np.zeros((1, dim), np.float32), ["x"], variant)
+        tower = ItemTower(
+            ["x"], np.zeros((1, dim), np.float32), ["x"],
+            embedding_dim=hp.embedding_dim, oov_buckets=hp.item_oov_buckets,
+            adapter_dim=hp.adapter_dim if mode == "adapter" else None,
+            id_dropout=hp.id_dropout, item_bias=hp.item_bias,
+        )  # fmt: skip
         tower.text_part(tf.zeros([1, dim]))
         text_weights = [w for w in tower.trainable_weights if "item_id_embedding" not in w.name]
         count = _trainable(text_weights)

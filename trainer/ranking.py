@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from rtrec import features as fk
 from rtrec.evaluation.metrics import ranking_metrics
-from trainer import features as fk
-from trainer.interests import max_scores
 
 
 def exclude_and_top_k(
@@ -44,7 +43,7 @@ def rank_catalog(model, features: dict, k: int, batch_size: int = 512) -> np.nda
     for start in range(0, n, batch_size):
         batch = {key: tf.constant(v[start : start + batch_size]) for key, v in features.items()}
         users = model.user_vectors(batch)
-        scores = max_scores(users, catalog)
+        scores = tf.matmul(users, catalog, transpose_b=True)
         top_scores, top_rows = tf.math.top_k(scores, k=min(width, int(catalog.shape[0])))
         top_ids = tf.gather(ids, top_rows)
         ranked_ids, _ = exclude_and_top_k(top_ids, top_scores, batch[fk.HISTORY_ITEM_IDS], k)

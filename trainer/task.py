@@ -1,6 +1,7 @@
 """The TFX Trainer entry point: ``run_fn`` reads the run's artifacts, trains, and exports.
 
-Thin on purpose: every step is a builder that tests call without TFX.
+Thin on purpose: every step is a builder that tests call without TFX. The model trains on
+ingestion's examples; Transform's job is the vocabularies (trainer/preprocessing.py says why).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ import os
 import numpy as np
 import tensorflow_transform as tft
 
-from components.text_embeddings.component import load_embeddings
-from trainer import features as fk
+from rtrec import features as fk
+from rtrec.hparams import Hyperparameters
 from trainer.bert import BertTextEncoder, EncoderSpec
 from trainer.catalog import from_artifacts
 from trainer.data import take_arrays, tfx_dataset
-from trainer.hparams import Hyperparameters
 from trainer.model import RtrecModel
 from trainer.params import content_parameter_counts
 from trainer.signatures import export
+from trainer.text_cache import load_embeddings
 from trainer.train import fit
 
 REPORT_FILE = "training_report.json"
 CATALOG_URI = "item_catalog_uri"
 EMBEDDINGS_URI = "text_embeddings_uri"
+HPARAMS, SESSION_GAP_S, EVAL_KS = "hparams", "session_gap_s", "eval_ks"
+"""Keys of the Trainer's ``custom_config`` (pipeline/pipeline.py fills them from the config)."""
 
 
 def _vocabulary(output: tft.TFTransformOutput, name: str) -> list[str]:
@@ -34,9 +37,9 @@ def _vocabulary(output: tft.TFTransformOutput, name: str) -> list[str]:
 
 
 def run_fn(fn_args) -> None:
-    """Train the two-tower model on Transform's output and export the serving SavedModel."""
+    """Train the two-tower model on the run's examples and export the serving SavedModel."""
     config = dict(fn_args.custom_config or {})
-    hp = Hyperparameters.from_dict(config.get("hparams", {}))
+    hp = Hyperparameters.from_dict(config[HPARAMS])
     transform = tft.TFTransformOutput(fn_args.transform_output)
     texts, vectors = load_embeddings(config[EMBEDDINGS_URI])
     by_text = dict(zip(texts, vectors))
@@ -49,23 +52,23 @@ def run_fn(fn_args) -> None:
         _vocabulary(transform, fk.ITEM_VOCAB),
         _vocabulary(transform, fk.EVENT_TYPE_VOCAB),
         hp,
+        config[SESSION_GAP_S],
         queries,
         np.stack([by_text[q] for q in queries]) if queries else None,
         encoder=encoder,
     )
-    schema = transform.transformed_metadata.schema
+    schema = transform.raw_metadata.schema
+    length = hp.history_length
     train = tfx_dataset(
-        fn_args.train_files, fn_args.data_accessor, schema, hp.batch_size, hp.history_length, True
+        fn_args.train_files, fn_args.data_accessor, schema, hp.batch_size, length, True
     )
-    evaluation = tfx_dataset(
-        fn_args.eval_files, fn_args.data_accessor, schema, 1024, hp.history_length, False
-    )
+    evaluation = tfx_dataset(fn_args.eval_files, fn_args.data_accessor, schema, 1024, length, False)
     eval_arrays = take_arrays(evaluation, hp.max_eval_examples)
-    report = fit(model, train, eval_arrays, hp, log_dir=fn_args.model_run_dir)
+    report = fit(model, train, eval_arrays, hp, config[EVAL_KS], log_dir=fn_args.model_run_dir)
     export(model, encoder, fn_args.serving_model_dir)
     report["content_parameters"] = content_parameter_counts(hp, encoder)
     report["catalog_items"] = catalog.size
-    report["hparams"] = {k: v for k, v in vars(hp).items()}
+    report["hparams"] = hp.to_dict()
     os.makedirs(fn_args.model_run_dir, exist_ok=True)
     with open(os.path.join(fn_args.model_run_dir, REPORT_FILE), "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2, default=float)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from components.text_embeddings import cache
+from trainer import text_cache as cache
 from trainer.bert import BertTextEncoder, EncoderSpec
 
 _ENCODERS: dict[tuple[str, int], tf.types.experimental.GenericFunction] = {}

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins import projector
 
-from trainer.hparams import Hyperparameters
+from rtrec.hparams import Hyperparameters
 from trainer.model import RtrecModel
 from trainer.ranking import evaluate_examples
 
@@ -104,9 +104,12 @@ def fit(
     train: tf.data.Dataset,
     eval_arrays: dict | None,
     hp: Hyperparameters,
+    eval_ks: tuple[int, ...] = (10, 50),
     log_dir: str | None = None,
 ) -> dict:
-    """Train ``model``; returns per-epoch losses, eval metrics and examples/s."""
+    """Train ``model``; returns per-epoch losses, eval metrics and examples/s. ``eval_arrays``
+    (held-out examples) are ranked against the full catalog after each epoch at ``eval_ks``
+    (the run's ``evaluation.ks``)."""
     tf.keras.utils.set_random_seed(hp.seed)
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
     counter = _ExampleCounter()
@@ -115,7 +118,7 @@ def fit(
         callbacks.append(TextRefreshCallback())
     evaluator = None
     if eval_arrays is not None:
-        evaluator = RetrievalEvalCallback(eval_arrays, hp.eval_ks, log_dir)
+        evaluator = RetrievalEvalCallback(eval_arrays, tuple(eval_ks), log_dir)
         callbacks.append(evaluator)
     if log_dir:
         callbacks.append(tf.keras.callbacks.TensorBoard(log_dir, update_freq=50))

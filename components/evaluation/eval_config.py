@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import tensorflow_model_analysis as tfma
 
-from trainer import features as fk
-from trainer.signatures import EVAL_SIGNATURE
+from rtrec import features as fk
+from rtrec.features import EVAL_SIGNATURE
 
 CANDIDATE, BASELINE = "candidate", "baseline"
 METRICS_MODULE = "components.evaluation.tfma_metrics"

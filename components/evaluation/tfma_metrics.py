@@ -1,10 +1,12 @@
 """A TFMA metric for retrieval over id sets: recall@K, precision@K, F1@K, NDCG@K and MRR.
 
 TFMA's ``SetMatchRecall``/``SetMatchPrecision`` cover two of these, but TFMA has no set-based
-F1 and its NDCG needs query grouping, so one combiner computes all five from the same pass:
-per example, the positions of the target ids in the model's ranked ``item_ids``. It also emits
-``recall@k`` for k = 1..``curve_max_k`` (the report's recall curve). Registered with TFMA, so an
-EvalConfig names it by ``module`` + ``class_name`` and thresholds refer to its metric names.
+F1 and its NDCG needs query grouping, so one combiner computes all five from the same pass. It
+marks, per example, which of the model's ranked ``item_ids`` are target ids, and scores those
+hit rows with ``rtrec.evaluation.metrics`` (``metric_sums``), the very functions the offline
+benchmark uses, so the blessing gate and the benchmark cannot disagree on a formula. It also
+emits ``recall@k`` for k = 1..``curve_max_k`` (the report's recall curve). Registered with TFMA,
+so an EvalConfig names it by ``module`` + ``class_name`` and thresholds refer to its names.
 """
 
 from __future__ import annotations
@@ -16,42 +18,47 @@ import numpy as np
 import tensorflow_text  # noqa: F401  (registers the TF Text ops the served model uses)
 from tensorflow_model_analysis.metrics import metric_types
 
+from rtrec.evaluation.metrics import CURVE_METRICS, metric_sums
+
 PREDICTION_KEY = "item_ids"
 NAME = "top_k_retrieval"
+FLUSH_ROWS = 1024
+"""Hit rows buffered per accumulator before they are scored (bounded memory, vector speed)."""
 
 
 def metric_names(ks: Sequence[int]) -> list[str]:
     """Names this metric emits for ``ks`` (besides the recall curve)."""
-    names = [f"{m}@{k}" for k in ks for m in ("recall", "precision", "F1", "NDCG")]
+    names = [f"{m}@{k}" for k in ks for m in CURVE_METRICS]
     return [*names, "MRR"]
 
 
-def example_sums(targets: set, ranked: Sequence, max_k: int) -> dict[str, np.ndarray]:
-    """Per-k sums for one example: hits@k, recall@k, precision@k, F1@k, NDCG@k; reciprocal rank."""
-    hit = np.array([item in targets for item in list(ranked)[:max_k]], dtype=np.float64)
-    hit = np.pad(hit, (0, max_k - len(hit)))
-    ks = np.arange(1, max_k + 1)
-    hits_at = np.cumsum(hit)
-    n = max(len(targets), 1)
-    recall = hits_at / n
-    precision = hits_at / ks
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(hits_at > 0, 2 * precision * recall / (precision + recall), 0.0)
-    gains = hit / np.log2(ks + 1)
-    ideal = np.cumsum(1.0 / np.log2(ks + 1))[np.minimum(ks, n) - 1]
-    ndcg = np.cumsum(gains) / ideal
-    first = np.flatnonzero(hit)
-    rr = 1.0 / (first[0] + 1) if len(first) else 0.0
-    return {"recall": recall, "precision": precision, "F1": f1, "NDCG": ndcg, "rr": rr}
+def hit_row(targets: set, ranked: Sequence, max_k: int) -> np.ndarray:
+    """[max_k] bool: which of the top ``max_k`` ranked ids are targets (padded with misses)."""
+    hit = np.zeros(max_k, dtype=bool)
+    for position, item in enumerate(list(ranked)[:max_k]):
+        hit[position] = item in targets
+    return hit
 
 
 class _Accumulator:
-    __slots__ = ("count", "sums")
+    __slots__ = ("count", "sums", "rows", "n_targets")
 
     def __init__(self, max_k: int):
-        self.count = 0.0
-        self.sums = {m: np.zeros(max_k) for m in ("recall", "precision", "F1", "NDCG")}
-        self.sums["rr"] = 0.0
+        self.count = 0
+        self.sums = {m: np.zeros(max_k) for m in CURVE_METRICS}
+        self.sums["rr"] = np.zeros(1)
+        self.rows: list[np.ndarray] = []
+        self.n_targets: list[int] = []
+
+    def flush(self, max_k: int) -> None:
+        """Score the buffered hit rows into the sums."""
+        if not self.rows:
+            return
+        sums = metric_sums(np.stack(self.rows), np.array(self.n_targets), range(1, max_k + 1))
+        for name, value in sums.items():
+            self.sums[name] = self.sums[name] + value
+        self.count += len(self.rows)
+        self.rows, self.n_targets = [], []
 
 
 def _as_texts(values) -> list[str]:
@@ -71,29 +78,30 @@ class _Combiner(beam.CombineFn):
         prediction = element.get_predictions(self.model or None, self.output or None)
         if isinstance(prediction, dict):
             prediction = prediction[PREDICTION_KEY]
-        ranked = _as_texts(prediction)
         label = element.get_labels(self.model or None, self.output or None)
         targets = {t for t in _as_texts(label) if t}
-        sums = example_sums(targets, ranked, self.max_k)
-        acc.count += 1
-        for name, value in sums.items():
-            acc.sums[name] = acc.sums[name] + value
+        acc.rows.append(hit_row(targets, _as_texts(prediction), self.max_k))
+        acc.n_targets.append(len(targets))
+        if len(acc.rows) >= FLUSH_ROWS:
+            acc.flush(self.max_k)
         return acc
 
     def merge_accumulators(self, accumulators: Iterable[_Accumulator]) -> _Accumulator:
         merged = _Accumulator(self.max_k)
         for acc in accumulators:
+            acc.flush(self.max_k)
             merged.count += acc.count
             for name in merged.sums:
                 merged.sums[name] = merged.sums[name] + acc.sums[name]
         return merged
 
     def extract_output(self, acc: _Accumulator) -> dict:
-        n = max(acc.count, 1.0)
+        acc.flush(self.max_k)
+        n = max(acc.count, 1)
         out = {}
         for name, key in self.keys.items():
             if name == "MRR":
-                out[key] = float(acc.sums["rr"] / n)
+                out[key] = float(acc.sums["rr"][0] / n)
             elif name.startswith("curve_recall@"):
                 out[key] = float(acc.sums["recall"][int(name.split("@")[1]) - 1] / n)
             else:

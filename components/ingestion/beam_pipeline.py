@@ -14,12 +14,12 @@ from typing import Any
 
 import apache_beam as beam
 
-from components.ingestion import history
 from components.ingestion import reasons as r
 from components.ingestion.encoding import catalog_example, training_example
 from components.ingestion.parsing import EventParser, Item, Rejection, parse_item
 from components.ingestion.sources import read_rows
-from trainer import features as fk
+from rtrec import features as fk
+from rtrec import timeline as history
 
 HOUR_S = 3600.0
 
@@ -37,8 +37,6 @@ class IngestionParams:
     bot_max_events_per_minute: int
     session_gap_s: float
     history_length: int
-    future_targets: int
-    future_horizon_s: float
     event_weights: tuple[tuple[str, float], ...]
     eval_fraction: float
     eval_cutoff: float | None
@@ -155,15 +153,7 @@ def _cutoff_from_hours(hour_counts: dict[int, int], fraction: float, fixed: floa
 def _examples(keyed, cutoff: float, counts: dict, categories: dict, params: IngestionParams):
     user, steps = keyed
     seen = counts.keys()
-    for split, features in history.build_examples(
-        user,
-        steps,
-        params.history_length,
-        cutoff,
-        seen,
-        params.future_targets,
-        params.future_horizon_s,
-    ):
+    for split, features in history.build_examples(user, steps, params.history_length, cutoff, seen):
         target = features[fk.TARGET_ITEM_ID]
         features[fk.TARGET_CATEGORY] = categories.get(target, "")
         features[fk.TARGET_POPULARITY] = fk.popularity_bucket(counts.get(target, 0))

@@ -59,8 +59,12 @@ def _time(text: Optional[str], default: Optional[float]) -> Optional[float]:  # 
     return value
 
 
-def resolve_params(events: str, items: str, cfg: IngestionConfig) -> beam_pipeline.IngestionParams:
-    """Check the inputs and resolve everything the Beam graph needs (raises on bad input)."""
+def resolve_params(
+    events: str, items: str, cfg: IngestionConfig, history_length: int
+) -> beam_pipeline.IngestionParams:
+    """Check the inputs and resolve everything the Beam graph needs (raises on bad input).
+    ``history_length`` is the model's (``trainer.hparams.history_length``): examples are
+    padded to it."""
     return beam_pipeline.IngestionParams(
         event_files=tuple(check_inputs(events, c.EVENT_REQUIRED_COLUMNS, "events")),
         item_files=tuple(check_inputs(items, c.ITEM_REQUIRED_COLUMNS, "items")),
@@ -70,9 +74,7 @@ def resolve_params(events: str, items: str, cfg: IngestionConfig) -> beam_pipeli
         max_text_chars=cfg.max_text_chars,
         bot_max_events_per_minute=cfg.bot_max_events_per_minute,
         session_gap_s=float(cfg.session_gap_s),
-        history_length=cfg.history_length,
-        future_targets=cfg.future_targets,
-        future_horizon_s=float(cfg.future_horizon_s),
+        history_length=history_length,
         event_weights=tuple(sorted(cfg.event_weights.items())),
         eval_fraction=cfg.eval_fraction,
         eval_cutoff=_time(cfg.eval_cutoff, None),
@@ -113,6 +115,7 @@ def run_ingestion(
     events: str,
     items: str,
     cfg: IngestionConfig,
+    history_length: int,
     pipeline: beam.Pipeline,
     examples_uri: str,
     catalog_uri: str,
@@ -124,7 +127,7 @@ def run_ingestion(
     The TFX component calls this with TFX's pipeline; tests call it with a plain DirectRunner
     pipeline, so the graph is tested without the orchestrator.
     """
-    params = resolve_params(events, items, cfg)
+    params = resolve_params(events, items, cfg, history_length)
     paths = output_paths(examples_uri, catalog_uri, dead_letter_uri, report_uri)
     for uri in (examples_uri, catalog_uri, dead_letter_uri, report_uri):
         os.makedirs(uri, exist_ok=True)
@@ -138,6 +141,7 @@ def EventIngestion(  # noqa: N802  (TFX components are named like classes)
     events: Parameter[str],
     items: Parameter[str],
     ingestion_config: Parameter[str],
+    history_length: Parameter[int],
     examples: OutputArtifact[standard_artifacts.Examples],
     item_catalog: OutputArtifact[ItemCatalog],
     ingestion_report: OutputArtifact[IngestionReport],
@@ -146,7 +150,8 @@ def EventIngestion(  # noqa: N802  (TFX components are named like classes)
 ) -> None:
     """Validate, clean, sessionize and split raw events into next-item tf.Examples.
 
-    ``ingestion_config`` is :class:`rtrec.config.IngestionConfig` as JSON. Outputs: Examples
+    ``ingestion_config`` is :class:`rtrec.config.IngestionConfig` as JSON; histories are padded
+    to ``history_length`` (the model's). Outputs: Examples
     with 'train' and 'eval' splits, the item catalog, the reconciled report, the dead letters.
     """
     cfg = IngestionConfig(**json.loads(ingestion_config))
@@ -154,6 +159,7 @@ def EventIngestion(  # noqa: N802  (TFX components are named like classes)
         events,
         items,
         cfg,
+        history_length,
         beam_pipeline_param,
         examples.uri,
         item_catalog.uri,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tensorflow.core.example import example_pb2, feature_pb2
 
 from components.ingestion.parsing import Item
-from trainer import features as fk
+from rtrec import features as fk
 
 
 def _feature(value) -> feature_pb2.Feature:

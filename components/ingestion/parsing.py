@@ -7,8 +7,6 @@ are touched, so no raw user id reaches any output except an unparseable row's ra
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -16,30 +14,9 @@ from typing import NamedTuple
 from components.ingestion import reasons as r
 from components.ingestion.sources import RawRow
 from rtrec import contract as c
+from rtrec.timeline import Event, pseudonymize
 
 _EVENT_TYPES = frozenset(c.EVENT_TYPES)
-# Funnel rank breaks ties between events of equal timestamp (a view precedes its click).
-FUNNEL_RANK: dict[str, int] = {t: i for i, t in enumerate((c.SEARCH, *c.EVENT_TYPES[:-1]))}
-
-
-class Event(NamedTuple):
-    """A valid event. ``order`` (file index, row) is its input position, for stable ties."""
-
-    user: str
-    item: str
-    event_type: str
-    ts: float
-    value: float | None
-    query: str
-    session: str
-    order: tuple[int, int]
-
-    def sort_key(self) -> tuple[float, int, tuple[int, int]]:
-        return (self.ts, FUNNEL_RANK[self.event_type], self.order)
-
-    def dedupe_key(self) -> tuple:
-        """Exact-duplicate identity: every field but the input position."""
-        return (self.item, self.event_type, self.ts, self.value, self.query, self.session)
 
 
 class Item(NamedTuple):
@@ -54,8 +31,7 @@ class Item(NamedTuple):
 
     @property
     def text(self) -> str:
-        parts = [self.title, " / ".join(self.categories), self.description]
-        return ". ".join(p for p in parts if p)
+        return c.item_text(self.title, self.categories, self.description)
 
 
 class Rejection(NamedTuple):
@@ -95,11 +71,6 @@ def parse_timestamp(text: str) -> float | None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return parsed.timestamp()
     return value if math.isfinite(value) else None
-
-
-def pseudonymize(user_id: str, key: bytes) -> str:
-    """Keyed hash (HMAC-SHA256) of a user id: stable per key, not reversible without it."""
-    return hmac.new(key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
 
 
 class EventParser:

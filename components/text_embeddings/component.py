@@ -25,10 +25,9 @@ from tfx.v1.dsl.components import (
 )
 
 from components.artifacts import ItemCatalog, TextEmbeddings
-from components.text_embeddings import cache
-from trainer import features as fk
+from rtrec import features as fk
+from trainer import text_cache as cache
 
-EMBEDDINGS_FILE = "embeddings.npz"
 _NEW_DIR = "new_vectors"
 _KEYS_DIR = "needed_keys"
 
@@ -126,24 +125,11 @@ def run_text_embeddings(
     new = _read_new(out_dir)
     cache.add(cache_dir, namespace, new)
     texts = _read_keys(out_dir)
-    keys = sorted(texts)
-    vectors = np.stack([new[k] if k in new else cached[k] for k in keys]).astype(np.float32)
-    np.savez(
-        os.path.join(out_dir, EMBEDDINGS_FILE),
-        keys=np.array(keys),
-        texts=np.array([texts[k] for k in keys]),
-        vectors=vectors,
-    )
-    counts = {"texts": len(keys), "computed": len(new), "from_cache": len(keys) - len(new)}
+    total = cache.save_embeddings(out_dir, texts, {k: new.get(k, cached.get(k)) for k in texts})
+    counts = {"texts": total, "computed": len(new), "from_cache": total - len(new)}
     with open(os.path.join(out_dir, "counts.json"), "w", encoding="utf-8") as handle:
         json.dump({**counts, "encoder": namespace}, handle)
     return counts
-
-
-def load_embeddings(uri: str) -> tuple[list[str], np.ndarray]:
-    """The texts of the artifact and their vectors [n, dim], as the trainer reads them."""
-    with np.load(os.path.join(uri, EMBEDDINGS_FILE)) as data:
-        return data["texts"].tolist(), data["vectors"]
 
 
 @component(use_beam=True)

@@ -27,15 +27,20 @@ EmbedFn = Callable[[list[str]], Embeddings]
 
 
 def item_texts(catalog: pd.DataFrame) -> list[str]:
-    """One text per catalog row: title, description and categories (separator turned to space)."""
-    parts = [catalog[c.TITLE].astype(str)]
-    for column in (c.DESCRIPTION, c.CATEGORY):
-        if column in catalog.columns:
-            parts.append(
-                catalog[column].astype(str).str.replace(c.CATEGORY_SEPARATOR, " ", regex=False)
-            )
-    joined = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
-    return joined.str.strip().tolist()
+    """One text per catalog row, built as the pipeline builds it (``contract.item_text``)."""
+    n = len(catalog)
+
+    def column(name: str) -> list[str]:
+        if name not in catalog.columns:
+            return [""] * n
+        return ["" if pd.isna(v) else str(v) for v in catalog[name]]
+
+    return [
+        c.item_text(title, c.split_categories(category), description)
+        for title, category, description in zip(
+            column(c.TITLE), column(c.CATEGORY), column(c.DESCRIPTION)
+        )
+    ]
 
 
 def tfidf_embed(texts: list[str], dim: int | None = None) -> Embeddings:

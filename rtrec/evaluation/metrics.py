@@ -86,6 +86,26 @@ def coverage(ranked: np.ndarray, k: int, n_items: int) -> float:
     return len(np.unique(np.asarray(ranked)[:, :k])) / float(n_items)
 
 
+CURVE_METRICS = ("recall", "precision", "F1", "NDCG")
+
+
+def metric_sums(
+    hits: np.ndarray, n_targets: np.ndarray, ks: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """Per-user metrics summed over users, at each k of ``ks`` (arrays aligned with ``ks``), and
+    the summed reciprocal rank as ``"rr"``: what a streaming evaluator (the TFMA combiner)
+    accumulates batch by batch, with the same per-user functions as ``ranking_metrics``."""
+    per_k = {
+        "recall": lambda k: recall(hits, n_targets, k),
+        "precision": lambda k: precision(hits, k),
+        "F1": lambda k: f1(hits, n_targets, k),
+        "NDCG": lambda k: ndcg(hits, n_targets, k),
+    }
+    sums = {name: np.array([fn(k).sum() for k in ks]) for name, fn in per_k.items()}
+    sums["rr"] = np.array([reciprocal_rank(hits).sum()])
+    return sums
+
+
 def ranking_metrics(
     ranked: np.ndarray, targets: Sequence[np.ndarray], ks: Sequence[int], n_items: int
 ) -> dict[str, float]:

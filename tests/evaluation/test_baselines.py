@@ -65,6 +65,18 @@ def test_itemknn_sums_cosine_similarities() -> None:
     assert scores[4] == 0.0
 
 
+def test_itemknn_last_items_scores_from_the_most_recent_distinct_items() -> None:
+    model = ItemKNN(last_items=1, name="itemknn-last1")
+    model.fit(_train())
+    full = ItemKNN()
+    full.fit(_train())
+    # History 1, 3, 1: the most recent distinct item is 1 (its repeat), so only 1 counts.
+    np.testing.assert_allclose(model.score([_case([1, 3, 1])])[0], full.score([_case([1])])[0])
+    np.testing.assert_allclose(model.score([_case([3, 1])])[0], full.score([_case([1])])[0])
+    with pytest.raises(ValueError, match="last_items"):
+        ItemKNN(last_items=0)
+
+
 def test_itemknn_keeps_only_the_nearest_neighbours() -> None:
     model = ItemKNN(neighbours=1, block_size=2)  # several blocks
     model.fit(_train())

@@ -34,8 +34,16 @@ def _case(history: list[int]) -> EvalCase:
     return EvalCase(0, np.asarray(history), empty, empty, empty, empty)
 
 
-def test_item_texts_join_title_description_and_categories() -> None:
-    assert item_texts(CATALOG)[0] == "Red fox forest land animal"
+def test_item_texts_are_the_pipelines_item_texts() -> None:
+    from components.ingestion.parsing import parse_item
+    from components.ingestion.sources import RawRow
+
+    assert item_texts(CATALOG)[0] == "Red fox. land / animal. forest"
+    row = {key: str(value) for key, value in CATALOG.iloc[0].items()}
+    parsed, _ = parse_item(RawRow("items.csv", 0, 0, 2, row, ""), 2000)
+    assert item_texts(CATALOG)[0] == parsed.text  # the benchmark embeds what the pipeline does
+    no_extras = CATALOG[["item_id", "title"]].assign(title=["  Red   fox ", "b", "c", "d"])
+    assert item_texts(no_extras)[0] == "Red fox"
 
 
 def test_content_only_prefers_items_like_the_history() -> None:

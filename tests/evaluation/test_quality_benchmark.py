@@ -61,7 +61,7 @@ def test_run_quality_writes_results_for_every_model_and_protocol(tmp_path: Path)
     assert written == payload["results"]
     assert set(written) == {"leave_last_out", "temporal"}
     models = set(written["leave_last_out"])
-    assert models == {"popularity", "itemknn", "ease", "content-tfidf", "pop2"}
+    assert models == {"popularity", "itemknn", "itemknn-last5", "ease", "content-tfidf", "pop2"}
     meta = json.loads(Path(quality.meta_path(str(out))).read_text())
     assert meta["dataset"]["items"] == 7
     assert "HR@5" in written["temporal"]["ease"]["all"]

@@ -24,6 +24,7 @@ def _graph(stop_after: str = "pusher", **extra):
         events="e.csv",
         items="i.csv",
         ingestion_config_json="{}",
+        history_length=5,
         preprocessing_fn="trainer.preprocessing.preprocessing_fn",
         transform_config={},
         beam_pipeline_args=["--runner=DirectRunner"],
@@ -63,7 +64,7 @@ def test_infra_validation_gates_the_pusher_when_enabled(kind):
     assert "2.16.1-gpu" in str(infra.exec_properties["serving_spec"])
     assert "infra_blessing" in by_id["Pusher"].inputs
     with pytest.raises(ValueError, match="infra_validation"):
-        create_pipeline("t", "/tmp/u", "e", "i", "{}", "m.f", {}, [], infra_validation="podman")
+        create_pipeline("t", "/tmp/u", "e", "i", "{}", 5, "m.f", {}, [], infra_validation="podman")
 
 
 def test_missing_columns_fail_before_anything_is_written(tmp_path):
@@ -94,7 +95,7 @@ def _popularity_hr10(examples_uri: str, catalog_uri: str) -> float:
 
     import tensorflow as tf
 
-    from trainer import features as fk
+    from rtrec import features as fk
     from trainer.catalog import read_catalog_records
 
     items = read_catalog_records(catalog_uri)
@@ -119,7 +120,7 @@ def _run(tmp_path, paths, *overrides):
             f"output_dir={tmp_path}/run",
             f"evaluation.serving_root={tmp_path}/serving",
             NOW,
-            "trainer.encoder=tiny",
+            "trainer.hparams.encoder=tiny",
             f"trainer.embedding_cache_dir={tmp_path}/cache",
             *overrides,
         ],
@@ -167,7 +168,7 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     with open(os.path.join(run_dir, "training_report.json"), encoding="utf-8") as handle:
         report = json.load(handle)
     model_hr = report["eval"][-1]["all"]["HR@10"]
-    from trainer import features as fk
+    from rtrec import features as fk
     from trainer.catalog import read_catalog_records
 
     items = read_catalog_records(second.artifacts["rtrec.ItemCatalog"])
@@ -222,10 +223,36 @@ def test_kubeflow_runner_compiles_the_same_graph(tmp_path):
     assert {"EventIngestion", "RtrecTrainer", "Evaluator", "Pusher"} <= set(tasks)
 
 
-def test_trainer_hparams_follow_the_ingestion_sessions():
+def test_each_setting_has_one_home_that_every_stage_reads():
     from pipeline.configs import pipeline_kwargs
+    from trainer.task import EVAL_KS, HPARAMS, SESSION_GAP_S
 
-    cfg = config_lib.load(None, ["ingestion.session_gap_s=600", "ingestion.history_length=20"])
-    hparams = pipeline_kwargs(cfg)["hparams"]
-    # A visit for the trainer (visit_pooling, visit_start_weight) is a session of the ingestion.
-    assert hparams["visit_gap_s"] == 600.0 and hparams["history_length"] == 20
+    cfg = config_lib.load(
+        None,
+        ["ingestion.session_gap_s=600", "trainer.hparams.history_length=20",
+         "trainer.hparams.encoder=tiny", "evaluation.ks=[5, 20]"],
+    )  # fmt: skip
+    kwargs = pipeline_kwargs(cfg)
+    trainer = kwargs["trainer_config"]
+    # Ingestion pads to the model's history length; a visit for the model is an ingestion session.
+    assert kwargs["history_length"] == trainer[HPARAMS]["history_length"] == 20
+    assert trainer[SESSION_GAP_S] == 600.0 and trainer[EVAL_KS] == [5, 20]
+    assert kwargs["encoder"] == trainer[HPARAMS]["encoder"] == "tiny"  # TextEmbedder = model
+    for retired in ("ingestion.history_length=20", "transform.item_oov_buckets=3"):
+        with pytest.raises(ValueError, match="unknown setting"):
+            config_lib.load(None, [retired])
+
+
+def test_a_typo_in_a_hyperparameter_fails_before_anything_runs(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["run", "--events", str(tmp_path / "e.csv"), "--items", str(tmp_path / "i.csv"),
+         "--output-dir", str(tmp_path / "run"), "--set", "trainer.hparams.epoch=6"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "unknown hyperparameter(s) ['epoch']" in result.output and "'epochs'" in result.output
+    assert not (tmp_path / "run").exists()
+    bad_type = CliRunner().invoke(
+        main, ["run", "--events", "e", "--items", "i", "--set", "trainer.hparams.epochs=many"]
+    )
+    assert bad_type.exit_code != 0 and "trainer.hparams.epochs must be int" in bad_type.output

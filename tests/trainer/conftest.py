@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer import features as fk
+from rtrec import features as fk
+from rtrec.hparams import Hyperparameters
 from trainer.bert import BertTextEncoder, EncoderSpec
 from trainer.catalog import Catalog
 from trainer.data import array_dataset
-from trainer.hparams import Hyperparameters
 from trainer.model import RtrecModel
 from trainer.train import fit
 
 N_TYPES, PER_TYPE, LENGTH = 4, 10, 5
+GAP_S = 1800.0  # the ingestion's session gap (what ends a visit)
 TYPES = ["lamp", "kettle", "tent", "novel"]
 BRANDS = ["acme", "zenith", "orbit", "nova", "delta"]  # a word of each text, across types
 
@@ -25,13 +26,12 @@ def item_id(t: int, j: int) -> str:
 def toy_examples(n: int, seed: int) -> dict[str, np.ndarray]:
     """Histories of one product type; the target and the later items are others of that type."""
     rng = np.random.default_rng(seed)
-    ids, types, ages, targets, keys, future = [], [], [], [], [], []
+    ids, types, ages, targets, keys = [], [], [], [], []
     for i in range(n):
         t = int(rng.integers(N_TYPES))
         length = int(rng.integers(1, LENGTH + 1))
-        picks = rng.choice(PER_TYPE, size=length + 3, replace=False)
+        picks = rng.choice(PER_TYPE, size=length + 1, replace=False)
         history = [item_id(t, int(j)) for j in picks[:length]]
-        future.append([item_id(t, int(j)) for j in picks[-2:]])
         ids.append([""] * (LENGTH - length) + history)
         types.append([""] * (LENGTH - length) + ["view"] * length)
         ages.append([-1.0] * (LENGTH - length) + list(np.linspace(600, 60, length)))
@@ -44,7 +44,6 @@ def toy_examples(n: int, seed: int) -> dict[str, np.ndarray]:
         fk.HISTORY_AGES_S: np.array(ages, np.float32),
         fk.QUERY: np.array([""] * n),
         fk.TARGET_ITEM_ID: np.array(targets),
-        fk.FUTURE_ITEM_IDS: np.array(future),
         fk.TARGET_WEIGHT: np.ones(n, np.float32),
         fk.TARGET_UNSEEN_IN_TRAIN: np.zeros(n, np.int64),
         fk.HISTORY_LENGTH: np.array([sum(1 for x in row if x) for row in ids], np.int64),
@@ -76,8 +75,7 @@ def toy_catalog(encoder) -> Catalog:
 def tiny_hp() -> Hyperparameters:
     return Hyperparameters(
         embedding_dim=16, history_length=LENGTH, num_heads=2, batch_size=64, epochs=6,
-        learning_rate=0.01, user_id_buckets=64, encoder="tiny", max_tokens=16, interests=3,
-        history_blend=0.5, future_weight=1.0, time_gaps=True, visit_interests=2,
+        learning_rate=0.01, user_id_buckets=64, encoder="tiny", max_tokens=16,
         category_affinity=True, word_affinity=True,
     )  # fmt: skip
 
@@ -85,7 +83,7 @@ def tiny_hp() -> Hyperparameters:
 @pytest.fixture(scope="session")
 def trained(toy_catalog, tiny_hp) -> tuple[RtrecModel, dict]:
     vocab = toy_catalog.ids[:-2]  # the last two items are never trained on: cold items
-    model = RtrecModel(toy_catalog, vocab, ["click", "view"], tiny_hp)
+    model = RtrecModel(toy_catalog, vocab, ["click", "view"], tiny_hp, GAP_S)
     train = toy_examples(2000, seed=0)
     keep = ~np.isin(train[fk.TARGET_ITEM_ID], toy_catalog.ids[-2:])
     train = {k: v[keep] for k, v in train.items()}

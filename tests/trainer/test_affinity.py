@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tests.trainer.conftest import BRANDS
 from trainer import affinity as a
-from trainer.towers import VISITS_IN_VIEW, visit_cells
+from trainer.visits import VISITS_IN_VIEW, visit_cells
 
 GAP = 1800.0
 
@@ -125,34 +125,35 @@ def _served_features(history):
 
 def test_served_score_adds_the_affinity_terms(trained):
     model, _ = trained
-    assert model.category_affinity is not None and model.word_affinity is not None
+    category, word = model.affinities
+    assert isinstance(category, a.CategoryAffinity) and isinstance(word, a.WordAffinity)
     history = tf.constant([["", "", "lamp-1", "lamp-2", "kettle-3"]])
     features = _served_features(history)
     users = model.user_vectors(features)
     ids = tf.constant(["lamp-5", "tent-5", "lamp-6"])
     items = model.item_vectors(ids)
     dim = model.hp.embedding_dim + 1
-    tower = tf.einsum("kd,nd->kn", users[0, :, :dim], items[:, :dim])
-    full = tf.einsum("kd,nd->kn", users[0], items)
+    tower = tf.linalg.matvec(items[:, :dim], users[0, :dim])
+    full = tf.linalg.matvec(items, users[0])
     rows = model.catalog_rows.lookup(history)
     extra, columns_of = {}, {}
     for layer, key in zip(model.affinities, ("category", "word")):
-        cells = visit_cells(features["history_ages_s"], history != "", model.hp.visit_gap_s)
+        cells = visit_cells(features["history_ages_s"], history != "", model.session_gap_s)
         columns = layer.user_columns(rows, cells, history != "")
         columns_of[key] = columns.numpy()[0]
         item_rows = layer.item_columns(model.catalog_rows.lookup(ids))
         extra[layer.name] = tf.linalg.matvec(item_rows, columns[0]).numpy()
     total = sum(extra.values())
-    np.testing.assert_allclose(full - tower, np.broadcast_to(total, full.shape), atol=1e-5)
+    np.testing.assert_allclose(full - tower, total, atol=1e-5)
     query = tf.ones([1, model.catalog.text_dim])
-    searched = model.user_vectors(features, query_vectors=query).numpy()[0, :, dim:]
+    searched = model.user_vectors(features, query_vectors=query).numpy()[0, dim:]
     np.testing.assert_array_equal(searched, 0.0)  # a search follows its query, not the mix
-    home = extra[model.category_affinity.name]
+    home = extra[category.name]
     assert home[0] > home[1], "a Home user's category affinity favours a Home item over a tent"
     # Type words are in 25% of the toy items, "model" in all: only the brand words get columns.
-    assert sorted(model.word_affinity.columns) == sorted(BRANDS)
-    assert np.any(model.word_affinity.strength.numpy() != 0), "training moves word strengths"
-    brand = extra[model.word_affinity.name]
+    assert sorted(word.columns) == sorted(BRANDS)
+    assert np.any(word.strength.numpy() != 0), "training moves word strengths"
+    brand = extra[word.name]
     assert brand[1] == 0.0, "tent-5's brand (acme) is not in the history"
-    zenith = model.word_affinity.columns.index("zenith")  # lamp-1's and lamp-6's brand
+    zenith = word.columns.index("zenith")  # lamp-1's and lamp-6's brand
     np.testing.assert_allclose(brand[2], columns_of["word"][zenith], rtol=1e-5)

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from tests.trainer.conftest import toy_examples
+from tests.trainer.conftest import GAP_S, toy_examples
 from trainer.bert import BertTextEncoder, EncoderSpec
 from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
@@ -54,7 +54,7 @@ def tuned(toy_catalog, tiny_hp, tmp_path_factory):
         "embeddings": [w.numpy().copy() for w in encoder.bert.bert.embeddings.weights],
     }
     model = RtrecModel(
-        catalog, catalog.ids, ["view"], hp, QUERIES, np.zeros((2, catalog.text_dim)), encoder
+        catalog, catalog.ids, ["view"], hp, GAP_S, QUERIES, np.zeros((2, catalog.text_dim)), encoder
     )
     arrays = toy_examples(512, seed=21)
     report = fit(model, array_dataset(arrays, hp.batch_size, True), arrays, hp)
@@ -117,4 +117,4 @@ def test_export_serves_the_tuned_text_path_without_the_cache(tuned):
 def test_top_layers_needs_the_encoder(toy_catalog, tiny_hp):
     hp = replace(tiny_hp, content_tuning="top_layers")
     with pytest.raises(ValueError, match="BertTextEncoder"):
-        RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
+        RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp, GAP_S)

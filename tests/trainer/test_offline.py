@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from rtrec import features as fk
 from rtrec.evaluation.protocols import EvalCase
-from trainer import features as fk
 from trainer.offline import case_features
 
 

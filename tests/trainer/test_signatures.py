@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from rtrec import features as fk
 from serving.savedmodel_ops import saved_model_ops, unsupported_ops
 from tests.trainer.conftest import LENGTH, toy_examples
-from trainer import features as fk
 from trainer.ranking import rank_catalog
-from trainer.signatures import MAX_K, export
+from trainer.signatures import UNKNOWN_SCORE, export
 
 NOW = 1_750_000_000
 
@@ -91,9 +91,20 @@ def test_search_embed_and_score_round_trip(exported, encoder):
         now=tf.constant([NOW, NOW], tf.int64),
     )["scores"].numpy()  # fmt: skip
     users = model.user_vectors({k: tf.constant(v) for k, v in arrays.items()})
-    pairs = tf.einsum("bkd,bmd->bkm", users, model.item_vectors(candidates))
-    expected = tf.reduce_max(pairs, axis=1).numpy()  # each candidate's best interest
+    expected = tf.einsum("bd,bmd->bm", users, model.item_vectors(candidates)).numpy()
     np.testing.assert_allclose(scores, expected, atol=1e-4)
+    served = loaded.signatures["user_vectors"](
+        query=tf.constant(["", ""]), **history, user_key=tf.constant(["", ""]),
+        now=tf.constant([NOW, NOW], tf.int64),
+    )["user_vectors"].numpy()  # fmt: skip
+    np.testing.assert_allclose(served, users.numpy(), atol=1e-5)
+    # An id the catalog does not hold never outranks a real item.
+    mixed = loaded.signatures["score"](
+        **history, user_key=tf.constant(["", ""]),
+        candidate_item_ids=tf.constant([[ids[0], "no-such-item"]] * 2),
+        now=tf.constant([NOW, NOW], tf.int64),
+    )["scores"].numpy()  # fmt: skip
+    assert (mixed[:, 1] == UNKNOWN_SCORE).all() and (mixed[:, 0] > mixed[:, 1]).all()
 
 
 def test_unknown_empty_and_overlong_histories(exported):
@@ -120,21 +131,81 @@ def test_unknown_empty_and_overlong_histories(exported):
     )
 
 
-def test_k_is_bounded_and_malformed_requests_fail(exported):
+def _call(loaded, name, **inputs):
+    return loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
+
+
+def _request(history, n=1, **extra):
+    base = {k: v.numpy() for k, v in history.items()}
+    base.update(user_key=[""] * n, exclude_item_ids=[[""]] * n, k=np.int32(10))
+    return {**base, "now": np.array([NOW] * n), **extra}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"k": np.int32(0)}, "k must be in"),
+        ({"k": np.int32(101)}, "k must be in"),
+        ({"history_event_types": [["view"]]}, "history_event_types must have the shape"),
+        ({"history_timestamps": np.array([[NOW]])}, "history_timestamps must have the shape"),
+        ({"user_key": ["", ""]}, "user_key must have one row per"),
+        ({"now": np.array([NOW, NOW])}, "now must have one row per"),
+        ({"exclude_item_ids": [[""]] * 2}, "exclude_item_ids must have one row per"),
+        ({"exclude_item_ids": [["x"] * 101]}, "at most 100 exclude_item_ids"),
+    ],
+)
+def test_malformed_recommend_requests_are_refused_naming_the_input(exported, change, message):
+    _, loaded, _ = exported
+    request = _request(_history(toy_examples(1, seed=16), 1), **change)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        _call(loaded, "recommend", **request)
+
+
+def test_future_or_millisecond_timestamps_are_refused(exported):
+    _, loaded, _ = exported
+    history = _history(toy_examples(1, seed=16), 1)
+    ms = np.where(history["history_item_ids"].numpy() == b"", 0, NOW * 1000)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Unix seconds"):
+        _call(loaded, "recommend", **_request(history, history_timestamps=ms))
+    skewed = np.where(history["history_item_ids"].numpy() == b"", 0, NOW + 60)
+    assert _call(loaded, "recommend", **_request(history, history_timestamps=skewed))[
+        "item_ids"
+    ].shape == (1, 10)  # a fast client clock (within the allowed skew) is fine
+
+
+def test_all_100_exclusions_are_honoured(exported):
     model, loaded, _ = exported
     history = _history(toy_examples(1, seed=16), 1)
-    assert _recommend(loaded, history, k=10_000)["item_ids"].shape[1] <= min(
-        MAX_K, model.catalog.size
-    )
-    assert _recommend(loaded, history, k=0)["item_ids"].shape == (1, 1)
+    first = _call(loaded, "recommend", **_request(history, k=np.int32(5)))["item_ids"].numpy()
+    exclude = [list(first[0].astype(str)) + [""] * 95]
+    again = _call(loaded, "recommend", **_request(history, k=np.int32(5),
+                                                  exclude_item_ids=exclude))  # fmt: skip
+    assert not set(again["item_ids"].numpy()[0]) & set(first[0])
+
+
+def test_malformed_embed_and_score_requests_are_refused(exported):
+    _, loaded, _ = exported
+    with pytest.raises(tf.errors.InvalidArgumentError, match="texts must have one row per"):
+        _call(loaded, "embed_items", item_ids=["a", "b"], texts=["x"], categories=["", ""])
+    history = _history(toy_examples(1, seed=16), 1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="candidate_item_ids must have"):
+        _call(loaded, "score", **{k: v.numpy() for k, v in history.items()}, user_key=[""],
+              candidate_item_ids=[["a"], ["b"]], now=np.array([NOW]))  # fmt: skip
     with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
         loaded.signatures["recommend"](**{**history, "history_timestamps": tf.constant([["x"]])})
+    one_dim = _request(history, history_item_ids=["a"], history_event_types=["view"],
+                       history_timestamps=np.array([NOW]))  # fmt: skip
+    with pytest.raises(
+        (ValueError, tf.errors.InvalidArgumentError),
+        match=r"Shape of tensor history_\w+ \[1\] is not compatible",
+    ):
+        _call(loaded, "recommend", **one_dim)  # a 1-D history is no batch of histories
 
 
 def test_every_op_is_servable_by_stock_tf_serving(exported):
     _, _, path = exported
     ops = saved_model_ops(path)
-    assert "WordpieceTokenizeWithOffsets" in ops and "MatMul" in ops or "BatchMatMulV2" in ops
+    assert "WordpieceTokenizeWithOffsets" in ops and ("MatMul" in ops or "BatchMatMulV2" in ops)
     assert unsupported_ops(path) == set()
     assert not any(op.lower().startswith("scann") for op in ops)
 

@@ -12,9 +12,9 @@ import tensorflow as tf
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from components.ingestion.component import run_ingestion
+from rtrec import features as fk
 from rtrec.config import LOCAL_BEAM_ARGS, IngestionConfig
 from rtrec.data.world import generate_world, write_world
-from trainer import features as fk
 
 NOW = "2025-07-01T00:00:00Z"
 
@@ -30,7 +30,7 @@ def _ingest(world, fmt: str, root: str) -> tuple[dict, str]:
     uris = [os.path.join(out, name) for name in ("examples", "catalog", "dead", "report")]
     pipeline = beam.Pipeline(options=PipelineOptions(LOCAL_BEAM_ARGS))
     cfg = IngestionConfig(now=NOW)
-    report = run_ingestion(paths["events"], paths["items"], cfg, pipeline, *uris)
+    report = run_ingestion(paths["events"], paths["items"], cfg, 50, pipeline, *uris)
     return report, out
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from components.ingestion import history
-from components.ingestion.parsing import Event
+from rtrec import features as fk
+from rtrec import timeline as history
 from rtrec.config import DEFAULT_EVENT_WEIGHTS
-from trainer import features as fk
 
 
-def ev(item, ts, etype="view", order=0, session="", query="", value=None) -> Event:
-    return Event("u", item, etype, float(ts), value, query, session, (0, order))
+def ev(item, ts, etype="view", order=0, session="", query="", value=None):
+    return history.Event("u", item, etype, float(ts), value, query, session, (0, order))
 
 
 def _sorted(events):
@@ -115,21 +114,19 @@ def test_one_event_user_gives_one_example_with_empty_history():
     assert only[1][fk.HISTORY_LENGTH] == 0
 
 
-def test_future_items_stay_within_horizon_split_and_exclude_the_target():
-    steps = _steps(("a", 0, 0), ("b", 10, 10), ("a", 20, 20), ("c", 30, 30), ("d", 500, 500))
-    examples = list(history.build_examples("u", steps, 3, 25, frozenset(), 4, 100.0))
-    first = examples[0][1][fk.FUTURE_ITEM_IDS]
-    # 'a' is the target itself; 'c' starts after the cutoff (25) so a train example can't see it;
-    # 'd' is beyond the 100 s horizon.
-    assert first == ["b", "", "", ""]
-    split, eval_example = examples[3]
-    assert split == "eval" and eval_example[fk.FUTURE_ITEM_IDS] == ["", "", "", ""]
-    assert all(len(f[fk.FUTURE_ITEM_IDS]) == 4 for _, f in examples)
+def test_steps_of_sorts_sessionizes_and_collapses_like_ingestion():
+    shuffled = [ev("b", 100, "click", order=3), ev("b", 100, "view", order=4), ev("a", 0, order=1),
+                ev("c", 5000, order=2)]  # fmt: skip
+    steps = history.steps_of(shuffled, 1800, DEFAULT_EVENT_WEIGHTS)
+    # The view precedes its click at equal time (funnel rank) and both collapse into one click.
+    assert [(s.item, s.event_type, s.session) for s in steps] == [
+        ("a", "view", 0), ("b", "click", 0), ("c", "view", 1)
+    ]  # fmt: skip
 
 
-def test_future_items_are_spread_over_the_horizon():
-    steps = _steps(*[(f"i{j}", 10 * j, 10 * j) for j in range(10)])
-    examples = list(history.build_examples("u", steps, 3, 1e9, frozenset(), 4, 1e6))
-    # Nine later items qualify for the first target; four picks span them, first to last.
-    assert examples[0][1][fk.FUTURE_ITEM_IDS] == ["i1", "i4", "i6", "i9"]
-    assert examples[7][1][fk.FUTURE_ITEM_IDS] == ["i8", "i9", "", ""]
+def test_pseudonyms_are_keyed_and_stable():
+    assert history.pseudonymize("u1", b"k") == history.pseudonymize("u1", b"k")
+    assert history.pseudonymize("u1", b"k") != history.pseudonymize("u1", b"other")
+    assert len(history.pseudonymize("u1", b"k")) == 24 and "u1" not in history.pseudonymize(
+        "u1", b"k"
+    )

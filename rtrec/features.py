@@ -1,20 +1,20 @@
-"""The one source of truth for feature keys, their types, vocabulary names and sequence lengths.
+"""The one source of truth for feature keys, padding values, recency buckets and signature names.
 
-Ingestion writes examples with these raw keys, tf.Transform adds the ``_xf`` keys, the trainer
-and the serving signatures read them. Changing a key here changes it everywhere.
+Ingestion writes examples with these keys, the trainer reads them, the serving signatures take
+their inputs under these names and the gateway builds requests with them. Changing a key here
+changes it everywhere; adding a user feature starts here.
 """
 
 from __future__ import annotations
 
-# Raw example features written by components/ingestion.
+# Example features written by ingestion (one next-item example per interaction).
 USER_KEY = "user_key"
+"""The HMAC-SHA256 pseudonym of the user id (``rtrec.timeline.pseudonymize``)."""
 HISTORY_ITEM_IDS = "history_item_ids"
 HISTORY_EVENT_TYPES = "history_event_types"
 HISTORY_AGES_S = "history_ages_s"
+"""Seconds from each history step to the target (training) or to ``now`` (serving)."""
 HISTORY_TIMESTAMPS = "history_timestamps"
-FUTURE_ITEM_IDS = "future_item_ids"
-"""Items the user went on to interact with within a horizon after the target (training only:
-the dense "all actions" objective, as in PinnerFormer)."""
 HISTORY_LENGTH = "history_length"
 SESSION_POSITION = "session_position"
 SESSION_ELAPSED_S = "session_elapsed_s"
@@ -32,7 +32,7 @@ TARGET_POPULARITY = "target_popularity"
 training popularity 'cold' / 'tail' / 'torso' / 'head'."""
 SHORT_HISTORY_MAX = 5
 
-# Item catalog features (components/ingestion writes them to the ItemCatalog artifact).
+# Item catalog features (ingestion writes them to the ItemCatalog artifact).
 ITEM_ID = "item_id"
 ITEM_TITLE = "title"
 ITEM_TEXT = "text"
@@ -41,11 +41,11 @@ ITEM_CREATED_AT = "created_at"
 ITEM_TRAIN_COUNT = "train_count"
 ITEM_FIRST_INTERACTION = "first_interaction"
 
-# Derived in the input pipeline (not in examples): the frozen BERT vector of QUERY.
+# Derived inside the model (never in examples): the text vector of QUERY, zeros for none.
 QUERY_VECTOR = "query_vector"
 
 # Age buckets of history steps: 1m, 5m, 15m, 1h, 3h, 12h, 1d, 3d, 7d, 30d, 90d (seconds).
-# Fixed and human-readable, so Transform, the trainer and serving bucket identically.
+# Fixed and human-readable, so training and serving bucket identically.
 RECENCY_BOUNDARIES_S: tuple[float, ...] = (
     60.0,
     300.0,
@@ -65,7 +65,6 @@ PAD_ITEM = ""
 PAD_AGE = -1.0
 
 BYTES_SEQUENCES = (HISTORY_ITEM_IDS, HISTORY_EVENT_TYPES)
-FUTURE_SEQUENCES = (FUTURE_ITEM_IDS,)
 FLOAT_SEQUENCES = (HISTORY_AGES_S,)
 INT_SEQUENCES = (HISTORY_TIMESTAMPS,)
 BYTES_SCALARS = (
@@ -79,6 +78,35 @@ BYTES_SCALARS = (
 )
 FLOAT_SCALARS = (SESSION_ELAPSED_S, TARGET_WEIGHT, TARGET_VALUE)
 INT_SCALARS = (HISTORY_LENGTH, SESSION_POSITION, TIMESTAMP, TARGET_UNSEEN_IN_TRAIN)
+
+USER_FEATURES = (USER_KEY, HISTORY_ITEM_IDS, HISTORY_EVENT_TYPES, HISTORY_AGES_S, QUERY)
+"""What the user tower reads: training batches, served requests and eval examples all become a
+dict of exactly these (``trainer.inputs``)."""
+HISTORY_SEQUENCES = (HISTORY_ITEM_IDS, HISTORY_EVENT_TYPES, HISTORY_AGES_S)
+LABELS = (TARGET_ITEM_ID, TARGET_WEIGHT, TARGET_UNSEEN_IN_TRAIN)
+"""What the training loss and the per-epoch evaluation read besides the user features."""
+
+# Vocabularies computed by tf.Transform over the training split (trainer/preprocessing.py).
+ITEM_VOCAB = "item_id"
+EVENT_TYPE_VOCAB = "event_type"
+
+# Serving signatures of the exported SavedModel (trainer/signatures.py), and their inputs.
+RECOMMEND, SEARCH, SCORE, EMBED_ITEMS = "recommend", "search", "score", "embed_items"
+USER_VECTORS, EVAL_SIGNATURE = "user_vectors", "evaluate_examples"
+DEFAULT_SIGNATURE = "serving_default"
+NOW = "now"
+"""Request time in Unix seconds (0: the server's clock); ages are ``now - history_timestamps``."""
+K = "k"
+EXCLUDE_ITEM_IDS = "exclude_item_ids"
+CANDIDATE_ITEM_IDS = "candidate_item_ids"
+ITEM_IDS, TEXTS, CATEGORIES = "item_ids", "texts", "categories"
+MAX_K = 100
+"""Largest top-k a signature answers; ``k`` outside [1, MAX_K] is refused."""
+MAX_EXCLUDE = 100
+"""Most ``exclude_item_ids`` per request; longer lists are refused (never silently cut)."""
+MAX_CLOCK_SKEW_S = 3600
+"""A history timestamp up to this far after ``now`` counts as ``now`` (client clocks run fast);
+later ones are refused, as milliseconds sent for seconds would be."""
 
 
 def history_bucket(length: int) -> str:
@@ -95,35 +123,13 @@ def popularity_bucket(train_count: int) -> str:
     return "tail" if train_count < 10 else "torso" if train_count < 100 else "head"
 
 
-def transformed_name(key: str) -> str:
-    """The name tf.Transform gives a feature derived from ``key``."""
-    return f"{key}_xf"
-
-
-# Transformed features (trainer/preprocessing.py).
-HISTORY_ITEM_IDX_XF = transformed_name(HISTORY_ITEM_IDS)
-HISTORY_EVENT_TYPE_IDX_XF = transformed_name(HISTORY_EVENT_TYPES)
-HISTORY_RECENCY_BUCKET_XF = transformed_name(HISTORY_AGES_S)
-HISTORY_MASK_XF = transformed_name("history_mask")
-TARGET_ITEM_IDX_XF = transformed_name(TARGET_ITEM_ID)
-TARGET_EVENT_TYPE_IDX_XF = transformed_name(TARGET_EVENT_TYPE)
-TARGET_CATEGORY_IDX_XF = transformed_name(TARGET_CATEGORY)
-
-# Vocabulary names written by tf.Transform.
-ITEM_VOCAB = "item_id"
-CATEGORY_VOCAB = "category"
-EVENT_TYPE_VOCAB = "event_type"
-
-
-def raw_feature_spec(history_length: int, future_targets: int = 8) -> dict:
-    """Parsing spec of the raw examples that ingestion writes."""
-    import tensorflow as tf  # lazily: ingestion uses the keys without loading TensorFlow
+def raw_feature_spec(history_length: int) -> dict:
+    """Parsing spec of the examples that ingestion writes."""
+    import tensorflow as tf  # lazily: ingestion and serving use the keys without TensorFlow
 
     spec: dict = {}
     for key in BYTES_SEQUENCES:
         spec[key] = tf.io.FixedLenFeature([history_length], tf.string)
-    for key in FUTURE_SEQUENCES:
-        spec[key] = tf.io.FixedLenFeature([future_targets], tf.string)
     for key in FLOAT_SEQUENCES:
         spec[key] = tf.io.FixedLenFeature([history_length], tf.float32)
     for key in INT_SEQUENCES:

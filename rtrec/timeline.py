@@ -1,7 +1,10 @@
-"""Per-user behaviour: dedupe, bot detection, sessions, interactions and next-item examples.
+"""One user's timeline, by the rules that ingestion, the benchmark and the gateway share.
 
-Pure Python over one user's events, so every rule is unit-testable without Beam; the Beam
-pipeline calls these after grouping events by (pseudonymized) user.
+Pseudonymization, dedupe, bot detection, sessions, interactions (funnels collapsed) and
+next-item examples, in pure Python over one user's events: every rule is unit-testable without
+Beam, the Beam pipeline calls these after grouping events by pseudonymized user, and the
+real-time gateway rebuilds a user's history with the same functions, so a served history is
+exactly what training saw.
 
 An *interaction* is a run of consecutive events on the same item within a session (a view, its
 click, add-to-cart and purchase): it starts when the first of them happens and counts as its
@@ -12,14 +15,42 @@ after its target's timestamp.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from components.ingestion.parsing import Event
 from rtrec import contract as c
-from trainer import features as fk
+from rtrec import features as fk
 
 BOT_WINDOW_S = 60.0
+# Funnel rank breaks ties between events of equal timestamp (a view precedes its click).
+FUNNEL_RANK: dict[str, int] = {t: i for i, t in enumerate((c.SEARCH, *c.EVENT_TYPES[:-1]))}
+
+
+def pseudonymize(user_id: str, key: bytes) -> str:
+    """Keyed hash (HMAC-SHA256) of a user id: stable per key, not reversible without it."""
+    return hmac.new(key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+
+
+class Event(NamedTuple):
+    """A valid event. ``order`` (file index, row) is its input position, for stable ties."""
+
+    user: str
+    item: str
+    event_type: str
+    ts: float
+    value: float | None
+    query: str
+    session: str
+    order: tuple[int, int]
+
+    def sort_key(self) -> tuple[float, int, tuple[int, int]]:
+        return (self.ts, FUNNEL_RANK[self.event_type], self.order)
+
+    def dedupe_key(self) -> tuple:
+        """Exact-duplicate identity: every field but the input position."""
+        return (self.item, self.event_type, self.ts, self.value, self.query, self.session)
 
 
 class Interaction(NamedTuple):
@@ -112,6 +143,15 @@ def interactions(
     return out
 
 
+def steps_of(
+    events: Iterable[Event], session_gap_s: float, weights: dict[str, float]
+) -> list[Interaction]:
+    """A user's events (any order) -> their interactions in time order: sorted with the funnel
+    tie-break, sessionized, funnels collapsed. The served history is the last N of these."""
+    ordered = sorted(events, key=Event.sort_key)
+    return interactions(ordered, sessionize(ordered, session_gap_s), weights)
+
+
 def _padded(values: list, length: int, pad) -> list:
     """Left-pad (most recent last) or keep the most recent ``length`` values."""
     values = values[-length:]
@@ -134,40 +174,12 @@ def _history_before(steps: Sequence[Interaction], i: int, limit: int) -> list[In
     return picked
 
 
-def _future(
-    steps: Sequence[Interaction], i: int, limit: int, horizon_s: float, before: float
-) -> list[str]:
-    """Up to ``limit`` distinct items after step ``i`` (not its own), starting within the
-    horizon and before ``before`` (the cutoff for training examples, so no eval-period item
-    leaks into training).
-
-    When more qualify, the picks are spread evenly over them in time order (first and last
-    included): the first ``limit`` would mostly be the rest of the current session, while the
-    dense objective is there to teach the interests that come back in later sessions.
-    """
-    target = steps[i]
-    found: list[str] = []
-    for step in steps[i + 1 :]:
-        if step.start - target.start > horizon_s or step.start >= before:
-            break
-        if step.item != target.item and step.item not in found:
-            found.append(step.item)
-    if len(found) <= limit:
-        return found
-    if limit == 1:
-        return found[:1]
-    last = len(found) - 1
-    return [found[round(j * last / (limit - 1))] for j in range(limit)]
-
-
 def build_examples(
     user_key: str,
     steps: Sequence[Interaction],
     history_length: int,
     cutoff: float,
     seen_in_train: frozenset[str] | set[str],
-    future_targets: int = 8,
-    future_horizon_s: float = 28 * 86400.0,
 ) -> Iterable[tuple[str, dict]]:
     """Yield (split, features) for every interaction as a target, split by target time.
 
@@ -181,8 +193,6 @@ def build_examples(
         session_steps = [h for h in history if h.session == target.session]
         session_start = session_steps[0].start if session_steps else target.start
         unseen = split == "eval" and target.item not in seen_in_train
-        boundary = cutoff if split == "train" else float("inf")
-        future = _future(steps, i, future_targets, future_horizon_s, boundary)
         yield (
             split,
             {
@@ -197,7 +207,6 @@ def build_examples(
                     [target.start - h.start for h in history], history_length, fk.PAD_AGE
                 ),
                 fk.HISTORY_TIMESTAMPS: _padded([int(h.start) for h in history], history_length, 0),
-                fk.FUTURE_ITEM_IDS: future + [fk.PAD_ITEM] * (future_targets - len(future)),
                 fk.HISTORY_LENGTH: len(history),
                 fk.HISTORY_BUCKET: fk.history_bucket(len(history)),
                 fk.SESSION_POSITION: len(session_steps),

@@ -1,8 +1,10 @@
-"""A content-addressed cache of text embeddings: text hash -> vector, per encoder fingerprint.
+"""Text vectors on disk: the TextEmbeddings artifact's file and a content-addressed cache.
 
 A frozen encoder maps the same text to the same vector, so a catalog version only pays for the
-texts it has not seen before. Entries live as ``.npz`` shards under
+texts it has not seen before. Cache entries live as ``.npz`` shards under
 ``<cache_dir>/<fingerprint>/``; shards are only ever added, so concurrent runs never corrupt it.
+The artifact (``EMBEDDINGS_FILE``) is written by the TextEmbedder component and read by the
+trainer; both go through this module, so its format has one home.
 """
 
 from __future__ import annotations
@@ -50,3 +52,24 @@ def add(cache_dir: str, namespace: str, entries: dict[str, np.ndarray]) -> str |
     np.savez(tmp, keys=keys, vectors=vectors)
     os.replace(tmp, path)
     return path
+
+
+EMBEDDINGS_FILE = "embeddings.npz"
+
+
+def save_embeddings(uri: str, texts: dict[str, str], vectors: dict[str, np.ndarray]) -> int:
+    """Write the artifact: every text (hash -> text) with its vector; returns the count."""
+    keys = sorted(texts)
+    np.savez(
+        os.path.join(uri, EMBEDDINGS_FILE),
+        keys=np.array(keys),
+        texts=np.array([texts[k] for k in keys]),
+        vectors=np.stack([vectors[k] for k in keys]).astype(np.float32),
+    )
+    return len(keys)
+
+
+def load_embeddings(uri: str) -> tuple[list[str], np.ndarray]:
+    """The texts of the artifact and their vectors [n, dim], as the trainer reads them."""
+    with np.load(os.path.join(uri, EMBEDDINGS_FILE)) as data:
+        return data["texts"].tolist(), data["vectors"]
