@@ -229,3 +229,13 @@ def test_trainer_hparams_follow_the_ingestion_sessions():
     hparams = pipeline_kwargs(cfg)["hparams"]
     # A visit for the trainer (visit_pooling, visit_start_weight) is a session of the ingestion.
     assert hparams["visit_gap_s"] == 600.0 and hparams["history_length"] == 20
+
+
+def test_the_pusher_writes_under_the_run_s_output_dir_not_the_current_one(tmp_path, monkeypatch):
+    from pipeline.configs import pipeline_kwargs
+
+    monkeypatch.chdir(tmp_path)
+    cfg = config_lib.load(None, ["output_dir=/data/runs/a"])
+    assert pipeline_kwargs(cfg, os.path.abspath)["push_directory"] == "/data/runs/a/serving/rtrec"
+    cfg = config_lib.load(None, ["evaluation.serving_root=/srv/models"])
+    assert pipeline_kwargs(cfg)["push_directory"] == "/srv/models/rtrec"
