@@ -221,7 +221,7 @@ def report(output_dir, config_path, out_path) -> None:
 
     cfg = _run_config(config_path, output_dir)
     path = _write_report(cfg, load_summary(cfg.metadata_path), out_path)
-    console.print(f"Wrote {path}")
+    console.print(f"Wrote {path}", soft_wrap=True)
 
 
 @main.group()
@@ -264,7 +264,7 @@ def _launch_tensorboard(log_dir: str, port: int) -> None:
     import subprocess
     import sys
 
-    command = [sys.executable, "-W", noise.PKG_RESOURCES_WARNING, "-m", "tensorboard.main"]
+    command = [sys.executable, *noise.python_warning_args(), "-m", "tensorboard.main"]
     command += ["--logdir", log_dir, "--port", str(port)]
     with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, bufsize=1) as child:
         try:
@@ -289,7 +289,9 @@ def tensorboard(output_dir: str | None, port: int) -> None:
         raise click.ClickException(
             f"no training run recorded in {cfg.output_dir}: the run stopped before the trainer"
         )
-    console.print(f"TensorBoard on {run_dir}: http://localhost:{port} (Ctrl+C stops it)")
+    console.print(
+        f"TensorBoard on {run_dir}: http://localhost:{port} (Ctrl+C stops it)", soft_wrap=True
+    )
     _launch_tensorboard(run_dir, port)
 
 

@@ -32,9 +32,20 @@ TENSORFLOW_NOISE = re.compile(
     r"plugin (cuFFT|cuDNN|cuBLAS) when one has already been registered"
 )
 
-PKG_RESOURCES_WARNING = "ignore:pkg_resources is deprecated as an API:UserWarning"
-"""A ``python -W`` filter for TensorBoard 2.16's child process: it imports pkg_resources, and
-setuptools < 81 (pinned for it) warns on that import; the pin is that warning's own advice."""
+CHILD_WARNING_FILTERS: tuple[str, ...] = (
+    "ignore:pkg_resources is deprecated as an API:UserWarning",
+    "ignore::FutureWarning:google.api_core._python_version_support",
+)
+"""``python -W`` filters for a child process such as TensorBoard: TensorBoard 2.16 imports
+pkg_resources, on which setuptools < 81 (pinned for it) warns, and the pin is that warning's
+own advice; google-cloud warns about Python 3.10, which TFX 1.16 requires (rtrec/env.py
+filters the same warning in this process)."""
+
+
+def python_warning_args() -> list[str]:
+    """``-W`` arguments for a child Python process, from :data:`CHILD_WARNING_FILTERS`."""
+    return [arg for spec in CHILD_WARNING_FILTERS for arg in ("-W", spec)]
+
 
 TRANSFORMERS_CHATTER: dict[str, tuple[re.Pattern[str], ...]] = {
     "transformers.modeling_tf_pytorch_utils": (

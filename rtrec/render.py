@@ -58,7 +58,8 @@ def render_summary(console: Console, summary: RunSummary, took: float | None = N
                     console.print(f"  {line}")
             else:
                 console.print(f"Schema anomalies in {split}: none")
-    console.print(f"Dead letters: {summary.artifacts.get('rtrec.DeadLetter', summary.report_uri)}")
+    dead = summary.artifacts.get("rtrec.DeadLetter", summary.report_uri)
+    console.print(f"Dead letters: {escape(str(dead))}", soft_wrap=True)
     render_gate(console, summary)
 
 
@@ -79,13 +80,13 @@ def render_gate(console: Console, summary: RunSummary) -> None:
         for failure in gate.failures:
             console.print(f"  failed: {failure}")
     if summary.pushed_to:
-        console.print(f"Pushed to {summary.pushed_to}")
+        console.print(f"Pushed to {escape(summary.pushed_to)}", soft_wrap=True)
     else:
         console.print("Nothing pushed: the serving directory keeps its current model.")
 
 
 def render_locations(console: Console, summary: RunSummary, report_path: str | None) -> None:
-    """Where the run's report, model, TensorBoard logs and dead letters are (after a run)."""
+    """Where the run's report, model and TensorBoard logs are (after a run)."""
     rows = [("Report", report_path or "none: the run stopped before the evaluator")]
     if summary.pushed_to:
         rows.append(
@@ -95,9 +96,6 @@ def render_locations(console: Console, summary: RunSummary, report_path: str | N
         rows.append(("Model (not pushed)", summary.artifacts["Model"]))
     if summary.artifacts.get("ModelRun"):
         rows.append(("TensorBoard", f"rtrec tensorboard (logs in {summary.artifacts['ModelRun']})"))
-    dead = summary.artifacts.get("rtrec.DeadLetter")
-    if dead:
-        rows.append(("Dead letters", dead))
     rows.append(
         ("Look again", "rtrec inspect · rtrec report · rtrec tensorboard (no flags needed)")
     )

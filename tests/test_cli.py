@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from rtrec import cli
 from rtrec.cli import main
-from rtrec.noise import PKG_RESOURCES_WARNING
+from rtrec.noise import python_warning_args
 
 HEAVY = ("tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow")
 
@@ -109,7 +110,7 @@ def test_transformers_weight_loading_chatter_is_dropped_and_real_warnings_kept()
 def test_tensorboard_starts_with_the_pinned_tools():
     """TensorBoard 2.16 imports pkg_resources, which setuptools >= 82 no longer ships."""
     done = subprocess.run(
-        [sys.executable, "-W", PKG_RESOURCES_WARNING, "-m", "tensorboard.main", "--version_tb"],
+        [sys.executable, *python_warning_args(), "-m", "tensorboard.main", "--version_tb"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -117,6 +118,7 @@ def test_tensorboard_starts_with_the_pinned_tools():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2.16"), done.stdout
     assert "pkg_resources is deprecated" not in done.stderr
+    assert "FutureWarning" not in done.stderr
 
 
 def test_without_any_run_the_commands_say_what_to_do(tmp_path, monkeypatch):
@@ -126,3 +128,37 @@ def test_without_any_run_the_commands_say_what_to_do(tmp_path, monkeypatch):
         assert result.exit_code == 1, result.output
         assert "no run found in outputs/run" in result.output
         assert "rtrec demo" in result.output
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_after_demo_inspect_report_and_tensorboard_find_the_run_with_no_flags(
+    tmp_path, monkeypatch
+):
+    """What a new user does after `make demo`; the model is pushed under the run's folder."""
+    monkeypatch.chdir(tmp_path)
+    launched: list[str] = []
+    monkeypatch.setattr(cli, "_launch_tensorboard", lambda log_dir, port: launched.append(log_dir))
+    settings = (
+        "ingestion.now=2025-07-01T00:00:00Z",
+        "trainer.encoder=tiny",
+        "trainer.embedding_cache_dir=cache",
+        "trainer.hparams={epochs: 2, embedding_dim: 16}",
+        "evaluation.min_values={}",
+        "evaluation.min_cold_values={}",
+    )
+    args = ["demo", "--size", "tiny", *[a for s in settings for a in ("--set", s)]]
+    demo = CliRunner().invoke(main, args)
+    assert demo.exit_code == 0, demo.output
+    run_dir = tmp_path / "outputs" / "demo" / "run"
+    assert (run_dir / "report.html").exists()
+    assert "outputs/demo/run/report.html" in demo.output and "rtrec tensorboard" in demo.output
+    versions = os.listdir(run_dir / "serving" / "rtrec")
+    assert len(versions) == 1 and str(run_dir / "serving" / "rtrec") in demo.output
+    assert not (tmp_path / "outputs" / "serving").exists()
+    (run_dir / "report.html").unlink()
+    for command in ("inspect", "report", "tensorboard"):
+        result = CliRunner().invoke(main, [command])
+        assert result.exit_code == 0, (command, result.output)
+    assert (run_dir / "report.html").exists()
+    assert len(launched) == 1 and launched[0].startswith(str(run_dir / "pipeline"))
