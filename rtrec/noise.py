@@ -104,6 +104,10 @@ class _QuietLoader(importlib.abc.Loader):
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
+    def __getattr__(self, name: str):
+        """Everything else (resource readers, is_package, get_data) is the real loader's."""
+        return getattr(self.loader, name)
+
     def exec_module(self, module) -> None:
         with _filtered_stderr():
             self.loader.exec_module(module)

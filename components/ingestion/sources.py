@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from components.ingestion import reasons as r
 from components.ingestion.decoding import UTF8_BOM, check_utf8, decode_line, line_problem, shown
-from rtrec.data.tables import InputError, file_format, resolve_files
+from rtrec.data.tables import InputError, file_format, holds_json_array, resolve_files
 
 csv.field_size_limit(10_000_000)
 MAX_RAW_CHARS = 10_000
@@ -167,15 +167,6 @@ def _read_jsonl(path: str, index: int) -> Iterator[RawRow]:
             row += 1
 
 
-def _is_json_array(path: str) -> bool:
-    """Whether a ``.json`` file holds one JSON array (its first non-blank character is '[')."""
-    if not path.lower().endswith(".json"):
-        return False
-    with open(path, "rb") as handle:
-        start = handle.read(4096).removeprefix(UTF8_BOM).lstrip()
-    return start.startswith(b"[")
-
-
 def _read_json_array(path: str, index: int) -> Iterator[RawRow]:
     """Each element of the array is a row; its line is where the element starts."""
     with open(path, "rb") as handle:
@@ -208,7 +199,7 @@ def _read_json_array(path: str, index: int) -> Iterator[RawRow]:
 
 def _read_json(path: str, index: int) -> Iterator[RawRow]:
     """``.jsonl`` is JSON Lines; ``.json`` is JSON Lines too unless it holds one JSON array."""
-    reader = _read_json_array if _is_json_array(path) else _read_jsonl
+    reader = _read_json_array if holds_json_array(path) else _read_jsonl
     yield from reader(path, index)
 
 
