@@ -141,7 +141,11 @@ def test_after_demo_inspect_report_and_tensorboard_find_the_run_with_no_flags(
     """What a new user does after `make demo`; the model is pushed under the run's folder."""
     monkeypatch.chdir(tmp_path)
     launched: list[str] = []
-    monkeypatch.setattr(cli, "_launch_tensorboard", lambda log_dir, port: launched.append(log_dir))
+
+    def launch(log_dir: str, port: int) -> None:
+        launched.append(log_dir)
+
+    monkeypatch.setattr(cli, "_launch_tensorboard", launch, raising=False)
     settings = (
         "ingestion.now=2025-07-01T00:00:00Z",
         "trainer.encoder=tiny",
