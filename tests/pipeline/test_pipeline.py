@@ -241,7 +241,8 @@ def test_the_pusher_writes_under_the_run_s_output_dir_not_the_current_one(tmp_pa
     assert pipeline_kwargs(cfg)["push_directory"] == "/srv/models/rtrec"
 
 
-def test_a_run_whose_ingestion_accepts_nothing_stops_there_with_the_reasons(tmp_path):
+def test_a_run_whose_ingestion_accepts_nothing_stops_there_with_the_reasons(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `rtrec run` records the last run under ./outputs
     (tmp_path / "e.csv").write_text(
         "user_id,item_id,event_type,timestamp\nu1,zz,view,1700000000\nu2,a,teleport,1700000000\n"
     )
