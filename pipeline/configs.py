@@ -6,7 +6,6 @@ User code is named by dotted path so the same graph runs in-process and in a con
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -51,9 +50,7 @@ def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: 
             EVAL_KS: list(cfg.evaluation.ks),
         },
         "eval_config": eval_config(cfg),
-        "push_directory": resolve(
-            os.path.join(cfg.evaluation.serving_root, cfg.evaluation.model_name)
-        ),
+        "push_directory": resolve(cfg.push_directory),
         "infra_validation": cfg.evaluation.infra_validation,
         "serving_image_tag": cfg.evaluation.serving_image_tag,
         "stop_after": cfg.stop_after,

@@ -1,4 +1,8 @@
-"""The `rtrec` command line: generate data, run the pipeline, inspect the last run, demo."""
+"""The `rtrec` command line: generate data, run the pipeline, inspect the last run, demo.
+
+Only click, rich and the config load at start-up: each command imports what it needs
+(TensorFlow, TFX, Beam, ML Metadata) when it runs, so `rtrec --help` takes well under 2 s.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,10 @@ from rich.console import Console
 
 from rtrec import config as config_lib
 from rtrec import env as _env  # noqa: F401  (tf-keras before anything imports TensorFlow)
+from rtrec import noise, runs
 from rtrec.progress import pipeline_progress
-from rtrec.render import render_summary
 
 console = Console()
-RUN_CONFIG = "rtrec_config.json"
 
 
 def _load_config(config_path, overrides, **fields) -> config_lib.RtrecConfig:
@@ -28,15 +31,23 @@ def _load_config(config_path, overrides, **fields) -> config_lib.RtrecConfig:
 
 
 def _run_config(config_path, output_dir) -> config_lib.RtrecConfig:
-    """The config a finished run used (saved beside its outputs), else the given one."""
-    cfg = _load_config(config_path, (), output_dir=output_dir)
-    saved = os.path.join(cfg.output_dir, RUN_CONFIG)
-    return config_lib.load(saved) if os.path.exists(saved) and not config_path else cfg
+    """The run to look at (``--output-dir``, ``--config``, else the last run), with its config."""
+    try:
+        cfg = runs.run_config(config_path, output_dir)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    if not os.path.exists(cfg.metadata_path):
+        raise click.ClickException(
+            f"no run found in {cfg.output_dir} (no {os.path.basename(cfg.metadata_path)}): run "
+            "`rtrec demo` or `rtrec run` from this directory first, or pass --output-dir"
+        )
+    return cfg
 
 
 @click.group()
 def main() -> None:
     """rtrec: from raw behaviour logs to a real-time recommender on TF Serving."""
+    noise.silence_known_noise()
 
 
 @main.command()
@@ -87,14 +98,17 @@ def _check_inputs(cfg: config_lib.RtrecConfig) -> None:
 
 
 def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
+    """Run the pipeline with live progress; a data problem ends it with its message, no trace."""
+    from components.ingestion.report import NothingToTrainError, ReconciliationError
     from pipeline import local_runner
 
-    os.makedirs(cfg.output_dir, exist_ok=True)
-    with open(os.path.join(cfg.output_dir, RUN_CONFIG), "w", encoding="utf-8") as handle:
-        json.dump(cfg.to_dict(), handle, indent=2)
+    runs.record_run(cfg)
     started = time.perf_counter()
-    with pipeline_progress(console, cfg.stop_after, os.path.abspath(cfg.metadata_path)):
-        local_runner.run(cfg)
+    try:
+        with pipeline_progress(console, cfg.stop_after, os.path.abspath(cfg.metadata_path)):
+            local_runner.run(cfg)
+    except (NothingToTrainError, ReconciliationError) as err:
+        raise click.ClickException(f"the run stopped after ingestion: {err}") from err
     return time.perf_counter() - started
 
 
@@ -124,6 +138,7 @@ def run(events, items, config_path, output_dir, stop_after, overrides) -> None:
 
 
 def _inspect(metadata_path: str, took: float | None = None):
+    from rtrec.render import render_summary
     from rtrec.run_summary import load_summary
 
     summary = load_summary(metadata_path)
@@ -153,19 +168,24 @@ def _write_report(cfg: config_lib.RtrecConfig, summary, out_path: str | None = N
 
 
 def _finish(cfg: config_lib.RtrecConfig, took: float) -> None:
-    """After a run: summary, report, and a non-zero exit when the model was not blessed."""
+    """After a run: summary, report, where everything is, and a non-zero exit when the model
+    was not blessed."""
+    from rtrec.render import render_locations
+
     summary = _inspect(cfg.metadata_path, took)
-    if summary.gate is not None:
-        path = _write_report(cfg, summary)
-        console.print(f"Evaluation report: {path}")
-        if not summary.gate.blessed:
-            raise click.ClickException(
-                "the model was NOT blessed (failed thresholds above); nothing was pushed"
-            )
+    report_path = _write_report(cfg, summary) if summary.gate is not None else None
+    render_locations(console, summary, report_path)
+    if summary.gate is not None and not summary.gate.blessed:
+        raise click.ClickException(
+            "the model was NOT blessed (failed thresholds above); nothing was pushed"
+        )
+
+
+LAST_RUN_HELP = "Output dir of the run (default: the last run started here)."
 
 
 @main.command()
-@click.option("--output-dir", default=None, help="Output dir of the run (default from config).")
+@click.option("--output-dir", default=None, help=LAST_RUN_HELP)
 @click.option("--config", "config_path", help="YAML or JSON config file.")
 def inspect(output_dir, config_path) -> None:
     """Summarize the last run: row counts, rejections by reason, schema anomalies."""
@@ -180,7 +200,7 @@ def inspect(output_dir, config_path) -> None:
 @click.option("--set", "overrides", multiple=True, help="Override a setting: section.field=value.")
 @click.pass_context
 def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
-    """Generate the sample world and run the whole pipeline on it."""
+    """Generate the sample world, run the whole pipeline on it, write the report."""
     paths = ctx.invoke(generate, size=size, seed=seed, out_dir=os.path.join(out_dir, "data"))
     cfg = _load_config(
         None,
@@ -190,11 +210,11 @@ def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
         output_dir=os.path.join(out_dir, "run"),
     )
     took = _run_pipeline(cfg)
-    _inspect(cfg.metadata_path, took)
+    _finish(cfg, took)
 
 
 @main.command()
-@click.option("--output-dir", default=None, help="Output dir of the run (default from config).")
+@click.option("--output-dir", default=None, help=LAST_RUN_HELP)
 @click.option("--config", "config_path", help="YAML or JSON config file.")
 @click.option(
     "--out", "out_path", default=None, help="HTML path (default <output-dir>/report.html)."
@@ -205,7 +225,7 @@ def report(output_dir, config_path, out_path) -> None:
 
     cfg = _run_config(config_path, output_dir)
     path = _write_report(cfg, load_summary(cfg.metadata_path), out_path)
-    console.print(f"Wrote {path}")
+    console.print(f"Wrote {path}", soft_wrap=True)
 
 
 @main.group()
@@ -243,25 +263,40 @@ def bench_quality(events, items, out_path, protocols, models, encoder, rtrec_set
     )
 
 
-@main.command()
-@click.option("--output-dir", default="outputs/demo/run", show_default=True)
-@click.option("--port", default=6006, show_default=True)
-def tensorboard(output_dir: str, port: int) -> None:
-    """Open TensorBoard on the last training run (losses, eval recall@K, item projector)."""
+def _launch_tensorboard(log_dir: str, port: int) -> None:
+    """TensorBoard in a child process until it ends (Ctrl+C), its stderr without known noise."""
     import subprocess
     import sys
 
+    command = [sys.executable, *noise.python_warning_args(), "-m", "tensorboard.main"]
+    command += ["--logdir", log_dir, "--port", str(port)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, bufsize=1) as child:
+        try:
+            noise.drop_noise(child.stderr, sys.stderr)
+        except KeyboardInterrupt:
+            pass  # the child got the same Ctrl+C and stops
+        code = child.wait()
+    if code not in (0, -2, 130):  # 0: done; -2 / 130: stopped with Ctrl+C
+        raise click.ClickException(f"TensorBoard exited with status {code} (its output above)")
+
+
+@main.command()
+@click.option("--output-dir", default=None, help=LAST_RUN_HELP)
+@click.option("--port", default=6006, show_default=True)
+def tensorboard(output_dir: str | None, port: int) -> None:
+    """Open TensorBoard on the last training run (losses, eval recall@K, item projector)."""
     from rtrec.run_summary import load_summary
 
-    summary = load_summary(os.path.join(output_dir, "metadata.sqlite"))
-    run_dir = summary.artifacts.get("ModelRun")
+    cfg = _run_config(None, output_dir)
+    run_dir = load_summary(cfg.metadata_path).artifacts.get("ModelRun")
     if not run_dir:
-        raise click.ClickException(f"no training run recorded under {output_dir}")
-    console.print(f"TensorBoard on {run_dir}: http://localhost:{port}")
-    subprocess.run(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", run_dir, "--port", str(port)],
-        check=True,
+        raise click.ClickException(
+            f"no training run recorded in {cfg.output_dir}: the run stopped before the trainer"
+        )
+    console.print(
+        f"TensorBoard on {run_dir}: http://localhost:{port} (Ctrl+C stops it)", soft_wrap=True
     )
+    _launch_tensorboard(run_dir, port)
 
 
 if __name__ == "__main__":

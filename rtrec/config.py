@@ -98,7 +98,9 @@ class EvaluationConfig:
     max_relative_regression: float = 0.05
     """Largest allowed relative drop against the latest blessed model (skipped on a first run)."""
     regression_metrics: list[str] = field(default_factory=lambda: ["recall@10", "NDCG@10", "F1@10"])
-    serving_root: str = "outputs/serving"
+    serving_root: str = ""
+    """Where blessed models are pushed, as <serving_root>/<model_name>/<version>; '' means
+    <output_dir>/serving, beside the run that produced them (not the current directory)."""
     model_name: str = "rtrec"
     infra_validation: str = ""
     """'' (off), 'docker' or 'kubernetes': load the model in TF Serving before pushing."""
@@ -129,6 +131,12 @@ class RtrecConfig:
     @property
     def metadata_path(self) -> str:
         return str(Path(self.output_dir) / "metadata.sqlite")
+
+    @property
+    def push_directory(self) -> str:
+        """The Pusher's folder: TF Serving's model base path (versions are its subfolders)."""
+        root = self.evaluation.serving_root or str(Path(self.output_dir) / "serving")
+        return str(Path(root) / self.evaluation.model_name)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rtrec.run_summary import RunSummary
@@ -57,7 +58,8 @@ def render_summary(console: Console, summary: RunSummary, took: float | None = N
                     console.print(f"  {line}")
             else:
                 console.print(f"Schema anomalies in {split}: none")
-    console.print(f"Dead letters: {summary.artifacts.get('rtrec.DeadLetter', summary.report_uri)}")
+    dead = summary.artifacts.get("rtrec.DeadLetter", summary.report_uri)
+    console.print(f"Dead letters: {escape(str(dead))}", soft_wrap=True)
     render_gate(console, summary)
 
 
@@ -78,6 +80,25 @@ def render_gate(console: Console, summary: RunSummary) -> None:
         for failure in gate.failures:
             console.print(f"  failed: {failure}")
     if summary.pushed_to:
-        console.print(f"Pushed to {summary.pushed_to}")
+        console.print(f"Pushed to {escape(summary.pushed_to)}", soft_wrap=True)
     else:
         console.print("Nothing pushed: the serving directory keeps its current model.")
+
+
+def render_locations(console: Console, summary: RunSummary, report_path: str | None) -> None:
+    """Where the run's report, model and TensorBoard logs are (after a run)."""
+    rows = [("Report", report_path or "none: the run stopped before the evaluator")]
+    if summary.pushed_to:
+        rows.append(
+            ("Serving model", f"{summary.pushed_to} (TF Serving's base path is its parent)")
+        )
+    elif summary.artifacts.get("Model"):
+        rows.append(("Model (not pushed)", summary.artifacts["Model"]))
+    if summary.artifacts.get("ModelRun"):
+        rows.append(("TensorBoard", f"rtrec tensorboard (logs in {summary.artifacts['ModelRun']})"))
+    rows.append(
+        ("Look again", "rtrec inspect · rtrec report · rtrec tensorboard (no flags needed)")
+    )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        console.print(f"[bold]{name:<{width}}[/]  {escape(value)}", soft_wrap=True)

@@ -11,6 +11,7 @@ from tensorboard.plugins import projector
 
 from rtrec.hparams import Hyperparameters
 from trainer.model import RtrecModel
+from trainer.progress import StepProgress
 from trainer.ranking import evaluate_examples
 
 
@@ -113,7 +114,7 @@ def fit(
     tf.keras.utils.set_random_seed(hp.seed)
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
     counter = _ExampleCounter()
-    callbacks: list = [counter]
+    callbacks: list = [counter, StepProgress()]
     if model.text_cache is not None:
         callbacks.append(TextRefreshCallback())
     evaluator = None

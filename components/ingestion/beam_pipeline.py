@@ -16,7 +16,13 @@ import apache_beam as beam
 
 from components.ingestion import reasons as r
 from components.ingestion.encoding import catalog_example, training_example
-from components.ingestion.parsing import EventParser, Item, Rejection, parse_item
+from components.ingestion.parsing import (
+    EventParser,
+    Item,
+    Rejection,
+    conflicting_duplicate,
+    parse_item,
+)
 from components.ingestion.sources import read_rows
 from rtrec import features as fk
 from rtrec import timeline as history
@@ -93,12 +99,22 @@ def _parse_items(raw, max_text_chars: int):
 
 @beam.typehints.with_output_types(Any)
 def _first_item(keyed: tuple[str, Iterable[Item]]):
-    """Keep the first row of each item id (by input order); later rows count as duplicates."""
+    """Keep the first row of each item id (by input order).
+
+    Later rows that repeat it count as duplicates; later rows that disagree with it (another
+    title, say) are dead-lettered, so a conflict in the catalog is never dropped unseen.
+    """
     _, rows = keyed
-    rows = sorted(rows, key=lambda item: item.order)
-    if len(rows) > 1:
-        yield beam.pvalue.TaggedOutput("counts", (r.ITEM_DUPLICATES, len(rows) - 1))
-    yield rows[0]
+    first, *later = sorted(rows, key=lambda item: item.order)
+    repeats = 0
+    for item in later:
+        if item.content() == first.content():
+            repeats += 1
+        else:
+            yield beam.pvalue.TaggedOutput("rejected", conflicting_duplicate(first, item))
+    if repeats:
+        yield beam.pvalue.TaggedOutput("counts", (r.ITEM_DUPLICATES, repeats))
+    yield first
 
 
 @beam.typehints.with_output_types(Any)
@@ -180,7 +196,8 @@ def build(p: beam.Pipeline, params: IngestionParams, out: OutputPaths) -> None:
     unique = (
         items.items
         | "GroupItemRows" >> beam.GroupByKey()
-        | "FirstItemRow" >> beam.FlatMap(_first_item).with_outputs("counts", main="items")
+        | "FirstItemRow"
+        >> beam.FlatMap(_first_item).with_outputs("rejected", "counts", main="items")
     )
     known_items = beam.pvalue.AsSingleton(
         unique.items
@@ -255,9 +272,10 @@ def build(p: beam.Pipeline, params: IngestionParams, out: OutputPaths) -> None:
         out.catalog_prefix, file_name_suffix=".gz"
     )
 
+    item_rejected = (items.rejected, unique.rejected) | "ItemRejects" >> beam.Flatten()
     rejected = (
         events.rejected,
-        items.rejected
+        item_rejected
         | "TagItemRejects" >> beam.Map(lambda rej: rej._replace(reason="item:" + rej.reason)),
     ) | "AllRejected" >> beam.Flatten()
     _ = (
@@ -273,7 +291,7 @@ def build(p: beam.Pipeline, params: IngestionParams, out: OutputPaths) -> None:
         _counted(unique.items, r.ITEMS_ACCEPTED, "CountItemsAccepted"),
         events.rejected
         | "EventRejectReasons" >> beam.Map(lambda x: (r.REJECTED_PREFIX + x.reason, 1)),
-        items.rejected
+        item_rejected
         | "ItemRejectReasons" >> beam.Map(lambda x: (r.ITEMS_REJECTED_PREFIX + x.reason, 1)),
         events.counts,
         items.counts,

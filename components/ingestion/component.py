@@ -28,7 +28,12 @@ from tfx.v1.dsl.components import (
 from components.artifacts import DeadLetter, IngestionReport, ItemCatalog
 from components.ingestion import beam_pipeline
 from components.ingestion.parsing import parse_timestamp
-from components.ingestion.report import REPORT_FILE, build_report, check_reconciled
+from components.ingestion.report import (
+    REPORT_FILE,
+    build_report,
+    check_reconciled,
+    check_trainable,
+)
 from components.ingestion.sources import check_inputs
 from rtrec import contract as c
 from rtrec.config import IngestionConfig
@@ -124,6 +129,9 @@ def run_ingestion(
 ) -> dict:
     """Check inputs, run the Beam graph on ``pipeline`` and return the reconciled report.
 
+    Raises :class:`NothingToTrainError` (after writing the report) when no training example
+    came out, so the run stops at ingestion with the counts that say why.
+
     The TFX component calls this with TFX's pipeline; tests call it with a plain DirectRunner
     pipeline, so the graph is tested without the orchestrator.
     """
@@ -133,7 +141,9 @@ def run_ingestion(
         os.makedirs(uri, exist_ok=True)
     with pipeline as p:
         beam_pipeline.build(p, params, paths)
-    return finish_report(paths, report_uri)
+    report = finish_report(paths, report_uri)
+    check_trainable(report, dead_letter_uri, report_uri)
+    return report
 
 
 @component(use_beam=True)

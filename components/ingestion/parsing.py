@@ -28,6 +28,12 @@ class Item(NamedTuple):
     categories: tuple[str, ...]
     created_at: float | None
     order: tuple[int, int]
+    source: str = ""
+    line: int = 0
+
+    def content(self) -> tuple:
+        """What two rows of one item id must agree on to be duplicates rather than a conflict."""
+        return (self.title, self.description, self.categories, self.created_at)
 
     @property
     def text(self) -> str:
@@ -73,6 +79,11 @@ def parse_timestamp(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _unreadable(raw: RawRow) -> tuple[str, str]:
+    """Reason and detail for a row the reader could not split into fields."""
+    return raw.reason or r.MALFORMED_ROW, raw.detail or "row could not be split into fields"
+
+
 class EventParser:
     """Turns raw event rows into :class:`Event` or :class:`Rejection`.
 
@@ -97,7 +108,8 @@ class EventParser:
         notes: dict[str, int] = {}
         f = raw.fields
         if f is None:
-            return self._reject(raw, r.MALFORMED_ROW, "row could not be split into fields"), notes
+            reason, detail = _unreadable(raw)
+            return self._reject(raw, reason, detail), notes
         user = f.get(c.USER_ID, "").strip()
         item = f.get(c.ITEM_ID, "").strip()
         etype = f.get(c.EVENT_TYPE, "").strip().lower()
@@ -152,7 +164,8 @@ def parse_item(raw: RawRow, max_text_chars: int) -> tuple[Item | Rejection, int]
     """Return the item (or rejection) and 1 if its text had to be truncated."""
     f = raw.fields
     if f is None:
-        return Rejection(r.MALFORMED_ROW, raw.source, raw.line, None, raw.raw, "unsplittable"), 0
+        reason, detail = _unreadable(raw)
+        return Rejection(reason, raw.source, raw.line, None, raw.raw, detail), 0
     item_id = f.get(c.ITEM_ID, "").strip()
     title = " ".join(f.get(c.TITLE, "").split())
     if not item_id:
@@ -166,5 +179,24 @@ def parse_item(raw: RawRow, max_text_chars: int) -> tuple[Item | Rejection, int]
         truncated = 1
     categories = c.split_categories(f.get(c.CATEGORY, ""))
     created = parse_timestamp(f.get(c.CREATED_AT, ""))
-    item = Item(item_id, title, description, categories, created, (raw.file_index, raw.row))
+    order = (raw.file_index, raw.row)
+    item = Item(item_id, title, description, categories, created, order, raw.source, raw.line)
     return item, truncated
+
+
+def conflicting_duplicate(kept: Item, other: Item) -> Rejection:
+    """The dead letter of a later row of ``kept``'s id that disagrees with it."""
+    names = ("title", "description", "category", "created_at")
+    differ = [n for n, a, b in zip(names, kept.content(), other.content()) if a != b]
+    detail = (
+        f"item_id {kept.item_id!r} first appears at {kept.source} line {kept.line} (kept); this "
+        f"row differs in {', '.join(differ)} (title here {other.title!r}, kept {kept.title!r})"
+    )
+    row = {
+        c.ITEM_ID: other.item_id,
+        c.TITLE: other.title,
+        c.DESCRIPTION: other.description,
+        c.CATEGORY: c.CATEGORY_SEPARATOR.join(other.categories),
+        c.CREATED_AT: "" if other.created_at is None else f"{other.created_at:g}",
+    }
+    return Rejection(r.CONFLICTING_DUPLICATE, other.source, other.line, row, "", detail)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Why an event row was rejected (dead-lettered).
 MALFORMED_ROW = "malformed_row"
+BAD_BYTES = "bad_bytes"
+"""A line with bytes that are not UTF-8, or a NUL byte (see decoding.py)."""
 MISSING_USER_ID = "missing_user_id"
 MISSING_ITEM_ID = "missing_item_id"
 BAD_EVENT_TYPE = "bad_event_type"
@@ -15,6 +17,7 @@ FUTURE_TIMESTAMP = "future_timestamp"
 
 EVENT_REJECT_REASONS: tuple[str, ...] = (
     MALFORMED_ROW,
+    BAD_BYTES,
     MISSING_USER_ID,
     MISSING_ITEM_ID,
     BAD_EVENT_TYPE,
@@ -27,7 +30,16 @@ EVENT_REJECT_REASONS: tuple[str, ...] = (
 
 # Why an item row was rejected.
 EMPTY_TITLE = "empty_title"
-ITEM_REJECT_REASONS: tuple[str, ...] = (MALFORMED_ROW, MISSING_ITEM_ID, EMPTY_TITLE)
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+"""A later row of an item id whose title, description, categories or created_at differ from
+the first row's (the first row, by input order, is kept; exact repeats are duplicates)."""
+ITEM_REJECT_REASONS: tuple[str, ...] = (
+    MALFORMED_ROW,
+    BAD_BYTES,
+    MISSING_ITEM_ID,
+    EMPTY_TITLE,
+    CONFLICTING_DUPLICATE,
+)
 
 # Counter names. Event rows reconcile as:
 #   events_in == events_accepted + sum(rejected.*) + duplicates_removed + bot_filtered

@@ -11,6 +11,10 @@ class ReconciliationError(RuntimeError):
     """Counts do not add up: some rows were lost, which is a bug, never a data problem."""
 
 
+class NothingToTrainError(ValueError):
+    """Ingestion ran but produced no training example, so no later component could run."""
+
+
 def _with_prefix(counts: dict[str, int], prefix: str) -> dict[str, int]:
     return {k[len(prefix) :]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
 
@@ -74,3 +78,34 @@ def check_reconciled(report: dict) -> None:
                 f"{side}: {part['rows_in']} rows in, but accepted + rejected + duplicates"
                 f"{' + bots' if side == 'events' else ''} does not match: {part}"
             )
+
+
+def _top_reasons(rejected: dict[str, int]) -> str:
+    shown = sorted(rejected.items(), key=lambda kv: -kv[1])[:5]
+    return ", ".join(f"{reason} {n:,}" for reason, n in shown) or "none"
+
+
+def check_trainable(report: dict, dead_letter_uri: str, report_uri: str) -> None:
+    """Raise :class:`NothingToTrainError` when ingestion produced no training example.
+
+    Stopping here, with the counts that explain why, beats letting Transform fail on an
+    empty split with an error that names a feature, not the input.
+    """
+    events, items, out = report["events"], report["items"], report["output"]
+    if out["train_examples"] > 0:
+        return
+    where = f"Each rejected row's reason, file and line: {dead_letter_uri}; counts: {report_uri}."
+    if events["accepted"] == 0:
+        raise NothingToTrainError(
+            f"ingestion accepted none of the {events['rows_in']:,} event rows (rejected: "
+            f"{_top_reasons(events['rejected'])}; duplicates {events['duplicates_removed']:,}, "
+            f"bot events {events['bot_filtered']:,}), so there is nothing to train on. Items: "
+            f"{items['accepted']:,} of {items['rows_in']:,} accepted (rejected: "
+            f"{_top_reasons(items['rejected'])}). {where} Fix the input and run again."
+        )
+    raise NothingToTrainError(
+        f"ingestion accepted {events['accepted']:,} of {events['rows_in']:,} event rows, but "
+        f"none of their {out['interactions']:,} interactions starts before the eval cutoff "
+        f"({report.get('eval_cutoff_iso')}), so there is no training example. {where} Move the "
+        "cutoff (ingestion.eval_cutoff, ingestion.eval_fraction) or give earlier events."
+    )

@@ -35,6 +35,14 @@ def file_format(path: str) -> str:
     )
 
 
+def holds_json_array(path: str) -> bool:
+    """A ``.json`` file may hold one JSON array instead of JSON Lines."""
+    if Path(path).suffix.lower() != ".json":
+        return False
+    with open(path, "rb") as handle:
+        return handle.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"[")
+
+
 def resolve_files(path: str) -> list[str]:
     """Expand a file, a folder (its supported files, recursively) or a glob into sorted files."""
     if os.path.isdir(path):
@@ -64,7 +72,7 @@ def read_table(path: str) -> pd.DataFrame:
         if kind == "csv":
             frame = pd.read_csv(f, dtype=str, keep_default_na=False)
         elif kind == "jsonl":
-            frame = pd.read_json(f, lines=True, dtype=False, convert_dates=False)
+            frame = pd.read_json(f, lines=not holds_json_array(f), dtype=False, convert_dates=False)
         else:
             frame = pd.read_parquet(f)
         frames.append(frame)

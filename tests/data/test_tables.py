@@ -112,3 +112,10 @@ def test_read_folder_concatenates_files(tmp_path: Path) -> None:
     write_table(events.iloc[:2], str(tmp_path / "part-0.csv"))
     write_table(events.iloc[2:], str(tmp_path / "part-1.parquet"))
     pd.testing.assert_frame_equal(read_table(str(tmp_path)), events.astype(str))
+
+
+def test_a_json_file_may_hold_one_array(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text(contract_events().to_json(orient="records", indent=2))
+    table = read_table(str(path))
+    assert list(table[contract.USER_ID]) == ["u1", "u2", "u3"]

@@ -256,3 +256,28 @@ def test_a_typo_in_a_hyperparameter_fails_before_anything_runs(tmp_path):
         main, ["run", "--events", "e", "--items", "i", "--set", "trainer.hparams.epochs=many"]
     )
     assert bad_type.exit_code != 0 and "trainer.hparams.epochs must be int" in bad_type.output
+
+
+def test_the_pusher_writes_under_the_run_s_output_dir_not_the_current_one(tmp_path, monkeypatch):
+    from pipeline.configs import pipeline_kwargs
+
+    monkeypatch.chdir(tmp_path)
+    cfg = config_lib.load(None, ["output_dir=/data/runs/a"])
+    assert pipeline_kwargs(cfg, os.path.abspath)["push_directory"] == "/data/runs/a/serving/rtrec"
+    cfg = config_lib.load(None, ["evaluation.serving_root=/srv/models"])
+    assert pipeline_kwargs(cfg)["push_directory"] == "/srv/models/rtrec"
+
+
+def test_a_run_whose_ingestion_accepts_nothing_stops_there_with_the_reasons(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `rtrec run` records the last run under ./outputs
+    (tmp_path / "e.csv").write_text(
+        "user_id,item_id,event_type,timestamp\nu1,zz,view,1700000000\nu2,a,teleport,1700000000\n"
+    )
+    (tmp_path / "i.csv").write_text("item_id,title\na,A\n")
+    out = tmp_path / "o"
+    args = ["run", "--events", str(tmp_path / "e.csv"), "--items", str(tmp_path / "i.csv")]
+    result = CliRunner().invoke(main, [*args, "--output-dir", str(out), "--set", NOW])
+    assert result.exit_code == 1, result.output
+    assert "accepted none of the 2 event rows" in result.output
+    assert "bad_event_type 1" in result.output and "unknown_item 1" in result.output
+    assert not (out / "pipeline" / "Transform").exists()

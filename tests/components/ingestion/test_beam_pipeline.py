@@ -119,3 +119,78 @@ def test_csv_jsonl_and_parquet_give_the_same_examples(world, csv_run, tmp_path):
         for split in ("train", "eval"):
             got = sorted(map(_canonical, _examples(out, split)))
             assert got == expected[split], (fmt, split)
+
+
+def _ingest_files(root, events: bytes, items: bytes, events_name: str = "events.csv"):
+    (root / events_name).write_bytes(events)
+    (root / "items.csv").write_bytes(items)
+    uris = [str(root / "out" / name) for name in ("examples", "catalog", "dead", "report")]
+    pipeline = beam.Pipeline(options=PipelineOptions(LOCAL_BEAM_ARGS))
+    cfg = IngestionConfig(now=NOW)
+    report = run_ingestion(
+        str(root / events_name), str(root / "items.csv"), cfg, 50, pipeline, *uris
+    )
+    return report, _dead_letters(str(root / "out"))
+
+
+def _dead_letters(out: str) -> list[dict]:
+    lines = []
+    for path in glob.glob(os.path.join(out, "dead", "*.jsonl")):
+        with open(path, encoding="utf-8") as handle:
+            lines += [json.loads(line) for line in handle]
+    return sorted(lines, key=lambda x: (x["source"], x["line"]))
+
+
+ITEMS = "item_id,title,category\na,Lamp,Home\nb,Kettle,Home\nc,Crème brûlée,Food\n"
+HOUR = 3600
+
+
+def _events(*rows: bytes) -> bytes:
+    return b"user_id,item_id,event_type,timestamp\n" + b"".join(rows)
+
+
+def _clean_events() -> list[bytes]:
+    return [
+        f"{user},{item},view,{1_700_000_000 + hour * HOUR}\n".encode()
+        for user in ("u1", "u2", "u3")
+        for hour, item in enumerate("abcab")
+    ]
+
+
+def test_bad_bytes_are_dead_lettered_and_counted_not_a_crash(tmp_path):
+    clean = _clean_events()
+    events = _events(*clean[:4], b"u9,a\x00,view,1700000000\n", *clean[4:], b"u8,caf\xe9,view,1\n")
+    items = ITEMS.encode() + b"d,cr\xe8me,Food\n"
+    report, dead = _ingest_files(tmp_path, events, items)
+    assert report["reconciled"] == {"events": True, "items": True}
+    assert report["events"]["rejected"] == {"bad_bytes": 2}
+    assert report["events"]["accepted"] == len(clean)
+    assert report["items"]["rejected"] == {"bad_bytes": 1}
+    assert [(x["reason"], x["line"]) for x in dead] == [
+        ("bad_bytes", 6),
+        ("bad_bytes", 18),
+        ("item:bad_bytes", 5),
+    ]
+    assert dead[0]["raw"] == "u9,a\\x00,view,1700000000" and "NUL" in dead[0]["detail"]
+
+
+def test_item_rows_that_conflict_with_the_first_are_dead_lettered(tmp_path):
+    items = ITEMS + "a,Lamp,Home\nb,Teapot,Home\n"  # an exact repeat, then a conflict
+    report, dead = _ingest_files(tmp_path, _events(*_clean_events()), items.encode())
+    assert report["reconciled"] == {"events": True, "items": True}
+    assert report["items"]["accepted"] == 3 and report["items"]["duplicates_removed"] == 1
+    assert report["items"]["rejected"] == {"conflicting_duplicate": 1}
+    [conflict] = dead
+    assert conflict["reason"] == "item:conflicting_duplicate" and conflict["line"] == 6
+    assert "line 3" in conflict["detail"] and "'Teapot'" in conflict["detail"]
+    assert conflict["row"]["title"] == "Teapot"
+
+
+def test_an_ingestion_that_accepts_nothing_stops_with_the_reasons(tmp_path):
+    from components.ingestion.report import NothingToTrainError
+
+    events = _events(b"u1,zz,view,1700000000\n", b"u2,a,teleport,1700000000\n")
+    with pytest.raises(NothingToTrainError, match=r"accepted none of the 2 event rows") as err:
+        _ingest_files(tmp_path, events, ITEMS.encode())
+    assert "bad_event_type 1" in str(err.value) and "unknown_item 1" in str(err.value)
+    assert os.path.exists(tmp_path / "out" / "report" / "report.json")

@@ -73,6 +73,14 @@ def test_malformed_row_keeps_raw_text():
     assert rejected.reason == r.MALFORMED_ROW and rejected.raw == "u1,i1"
 
 
+def test_the_reader_s_reason_and_detail_reach_the_dead_letter():
+    raw = RawRow("e.csv", 0, 0, 7, None, "u1,caf\\xe9", r.BAD_BYTES, "byte 0xe9 is not UTF-8")
+    rejected, _ = _parse(raw)
+    assert (rejected.reason, rejected.line, rejected.detail) == (r.BAD_BYTES, 7, raw.detail)
+    item, _ = parse_item(raw, 10)
+    assert (item.reason, item.raw) == (r.BAD_BYTES, raw.raw)
+
+
 def test_small_clock_skew_is_clamped_and_counted():
     event, notes = _parse(_row(timestamp=str(NOW + 10)))
     assert event.ts == NOW and notes == {r.CLAMPED_TIMESTAMPS: 1}
