@@ -38,16 +38,20 @@ def ab_report(
     *,
     control: str | None = None,
     arms: Sequence[str] = (),
+    since: float | None = None,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
     """Per-arm impressions, clicks, CTR with its interval, and lift and p-value vs `control`.
 
     `arms` lists arms to report even if they logged nothing (the experiment's configured arms).
-    `control` defaults to the arm named "control", else the first arm by name. One pass over
-    `impressions`, so a store's iterator can be read without holding the log in memory.
+    `control` defaults to the arm named "control", else the first arm by name. Impressions do
+    not name their experiment, so pass the experiment's start as `since` to leave out earlier
+    ones. One pass over `impressions`: a store's iterator is read without holding the log.
     """
     tallies: dict[str, _Tally] = {name: _Tally() for name in arms}
     for impression in impressions:
+        if since is not None and impression.at < since:
+            continue
         tally = tallies.setdefault(impression.arm, _Tally())
         tally.impressions += 1
         tally.clicks += bool(impression.clicks)
@@ -139,11 +143,12 @@ def run_ab_report(
     *,
     control: str | None = None,
     arms: Sequence[str] = (),
+    since: float | None = None,
 ) -> dict[str, Any]:
-    """Read every impression from the store at `store_url`, print the table, maybe write JSON."""
+    """Read the store's impressions (see `ab_report`), print the table, maybe write JSON."""
     console = console or Console()
     with open_store(store_url) as store:
-        report = ab_report(store.impressions(), control=control, arms=arms)
+        report = ab_report(store.impressions(), control=control, arms=arms, since=since)
     if report["arms"]:
         console.print(render_ab_table(report))
     else:

@@ -212,3 +212,5 @@ def test_run_ab_report_reads_the_store_and_writes_json(tmp_path: Path) -> None:
         ("canary", 3, 1),
     ]
     assert "canary" in console.export_text()
+    later = run_ab_report(url, console=console, since=103.0, control="control")
+    assert [(r["arm"], r["impressions"]) for r in later["arms"]] == [("control", 2), ("canary", 1)]
