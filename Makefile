@@ -10,9 +10,18 @@ export TF_USE_LEGACY_KERAS := 1
 SIZE ?= default
 OUT ?= outputs/demo
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test lint format clean redis-server
 
-setup: $(STAMP)
+setup: $(STAMP) redis-server
+
+# The gateway's store tests run a real redis-server (Debian's package); installed once, as root.
+redis-server:
+	@command -v redis-server >/dev/null || [ "$$RTREC_SKIP_REDIS" = 1 ] || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "redis-server is missing and \
+	cannot be installed here (needs apt-get as root): install Redis >= 6.2 yourself, or set \
+	RTREC_SKIP_REDIS=1 to skip the Redis store tests"; exit 1; }; \
+	  echo "installing redis-server (apt-get)"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 $(STAMP): constraints.txt requirements.in setup.py
 	@command -v python$(PYTHON_MINOR) >/dev/null || { \
