@@ -260,8 +260,10 @@ def _string_out(value: Any, as_bytes: bool) -> Any:
 def _nest(flat: list, shape: tuple[int, ...]) -> Any:
     if not shape:
         return flat[0]
+    if 0 in shape:
+        return np.empty(shape).tolist()
     for size in reversed(shape[1:]):
-        flat = [flat[i : i + size] for i in range(0, len(flat), size)] if size else []
+        flat = [flat[i : i + size] for i in range(0, len(flat), size)]
     return flat
 
 
