@@ -16,6 +16,7 @@ Written by hand: TF's own batching lives in C++ sessions that Python cannot wrap
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from serving.model_server.errors import ServingError, invalid_argument
 from serving.model_server.tensors import InputSpec
 
 Tensors = dict[str, np.ndarray]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class BatchingOptions:
         return options
 
 
-@dataclass
+@dataclass(eq=False)  # identity: tasks hold arrays, which have no truth value to compare
 class _Task:
     inputs: Tensors
     size: int
@@ -135,7 +137,15 @@ class Batcher:
 
     def _work(self) -> None:
         while True:
-            batch = self._next_batch()
+            try:
+                batch = self._next_batch()
+            except Exception as error:  # a bug here must not leave requests waiting for ever
+                log.exception("batch thread failed; failing the queued requests")
+                with self._cond:
+                    queued, self._queue, self._queued_rows = self._queue, [], 0
+                for task in queued:
+                    task.future.set_exception(error)
+                continue
             if batch is None:
                 return
             self._execute(batch)
@@ -156,12 +166,14 @@ class Batcher:
                 if rows >= limit or wait <= 0 or self._closed:
                     break
                 self._cond.wait(wait)
-            batch, total = [], 0
-            for task in list(self._queue):
+            batch, rest, total = [], [], 0
+            for task in self._queue:
                 if task.key == first.key and total + task.size <= limit:
                     batch.append(task)
                     total += task.size
-                    self._queue.remove(task)
+                else:
+                    rest.append(task)
+            self._queue = rest
             self._queued_rows -= total
             return batch
 
@@ -192,6 +204,11 @@ class Batcher:
             end = offset + task.size
             task.future.set_result({n: v[offset:end] for n, v in outputs.items()})
             offset = end
+
+    def queued_rows(self) -> int:
+        """Rows waiting for a batch thread."""
+        with self._cond:
+            return self._queued_rows
 
     def close(self) -> None:
         """Finish what is queued, then stop the batch threads."""

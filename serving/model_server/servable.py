@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from serving.model_server.errors import ServingError, from_tensorflow, invalid_argument
 from serving.model_server.tensors import NUMPY_DTYPES, InputSpec
@@ -44,8 +46,16 @@ class Servable:
                 f"Could not find SavedModel .pb at supplied export directory path: {path}",
             )
         proto = saved_model_pb2.SavedModel()
-        with open(proto_path, "rb") as handle:
-            proto.ParseFromString(handle.read())
+        with open(proto_path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "Not all data was converted"
+            try:
+                proto.ParseFromString(handle.read())
+            except DecodeError:
+                proto.Clear()
+        if not proto.meta_graphs:
+            raise ServingError(
+                "DATA_LOSS", f"{proto_path} is not a SavedModel (corrupt, or still copying)"
+            )
         graphs = [g for g in proto.meta_graphs if SERVE_TAG in g.meta_info_def.tags]
         if not graphs:
             raise ServingError("NOT_FOUND", f"{path}: no MetaGraph tagged {SERVE_TAG!r}")
