@@ -140,7 +140,9 @@ class ModelClient:
               timeout: float | None = None) -> Any:  # fmt: skip
         retrying = Retrying(
             stop=stop_after_attempt(self._retries + 1),
-            wait=wait_exponential_jitter(initial=self._backoff, max=self._max_backoff),
+            wait=wait_exponential_jitter(
+                initial=self._backoff, max=self._max_backoff, jitter=self._backoff
+            ),
             retry=retry_if_exception(_retryable),
             reraise=True,
         )
