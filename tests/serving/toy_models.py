@@ -47,6 +47,12 @@ class ToyModel(tf.Module):
         self.calls.assign_add(1)
         return {"length": tf.strings.length(image_bytes), "echo_bytes": image_bytes}
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64, name="rows")])
+    def lookup(self, rows):
+        """Fails inside the graph (INVALID_ARGUMENT) for a row outside [0, 3)."""
+        self.calls.assign_add(1)
+        return {"names": tf.gather(tf.constant(["a", "b", "c"]), rows)}
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def tokens(self, text):
         self.calls.assign_add(1)
@@ -75,6 +81,7 @@ def write_toy_model(path: str, version: int) -> str:
         "multi": model.multi,
         "bytes": model.bytes_io,
         "tokens": model.tokens,
+        "lookup": model.lookup,
     }
     tf.saved_model.save(model, path, signatures=signatures)
     return path

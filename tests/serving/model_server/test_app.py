@@ -190,6 +190,17 @@ def test_multi_output_row_format_is_a_list_of_objects(toy):
     }
 
 
+def test_an_error_inside_the_graph_is_a_400_with_tensorflows_message(toy):
+    good = call(
+        toy, "POST", "/v1/models/toy:predict", '{"signature_name": "lookup", "inputs": [2]}'
+    )
+    assert good[:2] == (200, {"outputs": ["c"]})
+    status, body, _ = call(
+        toy, "POST", "/v1/models/toy:predict", '{"signature_name": "lookup", "inputs": [7]}'
+    )
+    assert status == 400 and "indices[0] = 7 is not in [0, 3)" in body["error"]
+
+
 def test_tf_text_signature_runs(toy):
     body = '{"signature_name": "tokens", "inputs": ["a b c", "d"]}'
     assert call(toy, "POST", "/v1/models/toy:predict", body)[:2] == (200, {"outputs": [3, 1]})

@@ -134,3 +134,17 @@ def test_a_full_queue_sheds_load_with_unavailable():
     batcher.close()
     assert raised.value.http_status == 503
     assert "queue to which this task was submitted is full" in raised.value.message
+
+
+def test_a_request_over_the_rest_timeout_gets_504(tmp_path, base_path, serve):
+    params = tmp_path / "slow.txt"
+    params.write_text("max_batch_size { value: 8 }\nbatch_timeout_micros { value: 2000000 }\n")
+    server = serve(
+        model_name="toy",
+        model_base_path=str(base_path),
+        enable_batching=True,
+        batching_parameters_file=str(params),
+        rest_api_timeout_in_ms=100,
+    )
+    answer = post(server, {"inputs": [[1.0, 2.0]]})
+    assert answer.status_code == 504 and "--rest_api_timeout_in_ms=100" in answer.json()["error"]
