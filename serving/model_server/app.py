@@ -26,6 +26,7 @@ from starlette.routing import Route
 from serving.model_server.core import ServerCore
 from serving.model_server.errors import ServingError, invalid_argument
 from serving.model_server.metrics import ServerMetrics
+from serving.model_server.options import DEFAULT_MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ MODEL_STATUS_API_REGEX = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
     re.IGNORECASE,
 )
-DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 _INT64_MAX = 2**63 - 1
 
 

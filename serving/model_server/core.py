@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import orjson
 from google.protobuf import json_format
+from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
@@ -140,7 +141,7 @@ class ServerCore:
         for row in manager.status(version, label):
             status = response.model_version_status.add(version=row.version)
             status.state = get_model_status_pb2.ModelVersionStatus.State.Value(row.state)
-            status.status.error_code = row_code(row.error_code)
+            status.status.error_code = _error_code(row.error_code)
             status.status.error_message = row.error_message
         return json_format.MessageToJson(response, including_default_value_fields=True).encode()
 
@@ -235,7 +236,5 @@ class ServerCore:
         return batcher.submit(inputs)
 
 
-def row_code(name: str) -> int:
-    from tensorflow.core.protobuf import error_codes_pb2
-
+def _error_code(name: str) -> int:
     return error_codes_pb2.Code.Value(name)

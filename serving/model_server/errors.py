@@ -74,7 +74,7 @@ def from_tensorflow(error: Exception) -> ServingError:
         return ServingError(name if name != "OK" else "UNKNOWN", error.message)
     if isinstance(error, (ValueError, TypeError)):
         return invalid_argument(str(error))
-    return ServingError("INTERNAL", f"{type(error).__name__}: {error}")
+    return ServingError("UNKNOWN", f"{type(error).__name__}: {error}")
 
 
 def _code_name(code: int) -> str:

@@ -23,7 +23,12 @@ from dataclasses import dataclass
 
 from tensorflow_serving.config import model_server_config_pb2
 
-from serving.model_server.errors import ServingError, invalid_argument, not_found
+from serving.model_server.errors import (
+    ServingError,
+    from_tensorflow,
+    invalid_argument,
+    not_found,
+)
 from serving.model_server.servable import Servable
 
 log = logging.getLogger(__name__)
@@ -132,7 +137,7 @@ class ModelManager:
         try:
             servable = self._load(self.name, version, path)
         except Exception as error:  # any failure of one version must not take the server down
-            code = error.code if isinstance(error, ServingError) else _load_error_code(error)
+            code = error.code if isinstance(error, ServingError) else from_tensorflow(error).code
             message = (
                 f"Failed to load version {version} of model {self.name} from {path}: {error}. "
                 "The previous version keeps serving; fix or replace the folder and it is "
@@ -224,13 +229,3 @@ class ModelManager:
         for version, servable in last:
             self._set_state(VersionState(version, UNLOADING))
             self._finish_unload(version, servable)
-
-
-def _load_error_code(error: Exception) -> str:
-    import tensorflow as tf
-
-    if isinstance(error, tf.errors.OpError):
-        from serving.model_server.errors import from_tensorflow
-
-        return from_tensorflow(error).code
-    return "UNKNOWN"

@@ -42,7 +42,11 @@ class PredictRequest:
 
 
 def loads(body: bytes) -> Any:
-    """Parse a JSON body like rapidjson with ``kParseNanAndInfFlag`` (NaN and Infinity allowed)."""
+    """Parse a JSON body like rapidjson with ``kParseNanAndInfFlag`` (NaN and Infinity allowed).
+
+    A syntax error keeps TF Serving's ``JSON Parse error: ... at offset: N`` shape, with
+    orjson's wording of the problem in place of rapidjson's (e.g. "Invalid value.").
+    """
     if not body:
         raise invalid_argument("JSON Parse error: The document is empty")
     try:

@@ -15,12 +15,16 @@ import os
 import threading
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from google.protobuf.message import DecodeError
 
 from serving.model_server.errors import ServingError, from_tensorflow, invalid_argument
 from serving.model_server.tensors import NUMPY_DTYPES, InputSpec
+
+if TYPE_CHECKING:
+    from serving.model_server.batching import Batcher
 
 SERVE_TAG = "serve"
 DEFAULT_SIGNATURE = "serving_default"
@@ -67,7 +71,7 @@ class Servable:
         }
         self._lock = threading.Condition()
         self._inflight = 0
-        self.batchers: dict[str, object] = {}
+        self.batchers: dict[str, Batcher] = {}  # created by the core, closed here
 
     @property
     def module(self) -> object:
@@ -152,7 +156,7 @@ class Servable:
     def close(self) -> None:
         """Stop this version's batchers and drop the model (after :meth:`wait_idle`)."""
         for batcher in self.batchers.values():
-            batcher.close()  # type: ignore[attr-defined]
+            batcher.close()
         self.batchers.clear()
         self._functions.clear()
         self._module = None

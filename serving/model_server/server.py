@@ -9,70 +9,18 @@ on a socket it binds itself, so ``rest_api_port=0`` gives a free port (tests run
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
-from dataclasses import dataclass
 
 import uvicorn
 
-from serving.model_server.app import DEFAULT_MAX_BODY_BYTES, create_app
-from serving.model_server.batching import BatchingOptions
+from serving.model_server.app import create_app
 from serving.model_server.core import ServerCore
 from serving.model_server.metrics import ServerMetrics
+from serving.model_server.options import ServerOptions
 from serving.tfserving import configs
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ServerOptions:
-    """The flags of ``rtrec serve-model``, named and defaulted as TF Serving's."""
-
-    rest_api_port: int = 8501
-    rest_api_host: str = "0.0.0.0"
-    model_name: str = "default"
-    model_base_path: str = ""
-    model_config_file: str = ""
-    model_config_file_poll_wait_seconds: int = 0
-    file_system_poll_wait_seconds: int = 1
-    enable_batching: bool = False
-    batching_parameters_file: str = ""
-    monitoring_config_file: str = ""
-    enable_model_warmup: bool = True
-    num_request_iterations_for_warmup: int = 1
-    rest_api_num_threads: int = 4 * (os.cpu_count() or 1)
-    rest_api_timeout_in_ms: int = 30_000
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-
-    def model_server_config(self):
-        """The config file if given, else one model from --model_name/--model_base_path."""
-        if self.model_config_file:
-            return configs.load_model_server_config(self.model_config_file)
-        if not self.model_base_path:
-            raise configs.ConfigError(
-                "Both --model_config_file and --model_base_path are empty: give a models.config "
-                "(e.g. serving/tfserving/models.config) or a base path holding numbered "
-                "SavedModel version folders."
-            )
-        return configs.single_model_config(self.model_name, self.model_base_path)
-
-    def batching(self) -> BatchingOptions | None:
-        if not self.enable_batching:
-            return None
-        if not self.batching_parameters_file:
-            return BatchingOptions()
-        return BatchingOptions.from_proto(
-            configs.load_batching_parameters(self.batching_parameters_file)
-        )
-
-    def metrics_path(self) -> str | None:
-        monitoring = (
-            configs.load_monitoring_config(self.monitoring_config_file)
-            if self.monitoring_config_file
-            else None
-        )
-        return configs.prometheus_path(monitoring)
 
 
 class ModelServer:

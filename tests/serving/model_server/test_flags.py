@@ -48,10 +48,17 @@ def test_flags_are_tf_servings_and_cover_every_option():
 
 def test_defaults_are_tf_servings():
     options = parse([])
+    assert options == ServerOptions()
     assert options.model_name == "default"
     assert options.file_system_poll_wait_seconds == 1
     assert options.enable_batching is False and options.enable_model_warmup is True
     assert options.rest_api_timeout_in_ms == 30_000
+
+
+def test_the_command_line_does_not_load_tensorflow():
+    code = "import sys, serving.model_server.flags; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 def test_no_model_is_a_usage_error():
