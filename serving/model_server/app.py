@@ -2,8 +2,8 @@
 
 Routing uses TF Serving's own regular expressions (``http_rest_api_util.cc``) on the whole
 path, because its URLs put the method after a colon (``/v1/models/rtrec/labels/canary:predict``)
-and answer unmatched ``/v1/`` paths with a 400 "Malformed request", which typed routes (FastAPI)
-cannot express; its JSON is not pydantic-shaped either, so plain Starlette is the lighter fit.
+and answer unmatched ``/v1/`` paths with a 400 "Malformed request": typed routes (FastAPI) would
+shrink to one catch-all route, and the JSON is not pydantic-shaped, so plain Starlette fits.
 Model work runs in a thread pool of ``--rest_api_num_threads`` (TF Serving's executor), under
 ``--rest_api_timeout_in_ms``; bodies over ``--max_body_bytes`` get a 413 before being read whole.
 """
