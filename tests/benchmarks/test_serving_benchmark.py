@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from benchmarks import serving
+from benchmarks import serving, serving_model
 
 
 @pytest.mark.slow
@@ -32,10 +32,10 @@ def test_every_path_is_measured_and_nothing_fails(tmp_path):
 def test_the_numpy_floor_ranks_like_the_saved_model(tmp_path):
     import tensorflow as tf
 
-    twin = serving.build_model(str(tmp_path / "1"), 200)
-    history = serving.histories(twin["ids"], 1)[0]
+    twin = serving_model.build_model(str(tmp_path / "1"), 200)
+    history = serving_model.histories(twin["ids"], 1)[0]
     row_of = {item: i for i, item in enumerate(twin["ids"].tolist())}
-    ids, scores = serving.numpy_recommend(twin, row_of, history, 5)
+    ids, scores = serving_model.numpy_recommend(twin, row_of, history, 5)
     model = tf.saved_model.load(str(tmp_path / "1")).signatures["recommend"]
     answer = model(history_item_ids=tf.constant(history), k=tf.constant(5))
     assert [x.decode() for x in answer["item_ids"].numpy()[0]] == ids[0].tolist()
