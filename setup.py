@@ -12,7 +12,21 @@ setup(
     packages=find_packages(
         include=["rtrec*", "pipeline*", "components*", "trainer*", "serving*", "benchmarks*"]
     ),
-    package_data={"serving": ["config/*", "deploy/*", "op_allowlist/*"]},
+    package_data={
+        "serving": [
+            "config/*",
+            "deploy/*",
+            "op_allowlist/*",
+            "README.md",
+            "tfserving/*.config",
+            "tfserving/*.txt",
+            "tfserving/*.yml",
+            "tfserving/*.yaml",
+            "tfserving/k8s/*",
+            "tfserving/kserve/*",
+            "tfserving/protos/README.md",
+        ]
+    },
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",

@@ -1,0 +1,101 @@
+"""``rtrec serve-model``'s flags: TF Serving's names and forms, and the command end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from serving.model_server.flags import main
+from serving.model_server.server import ServerOptions
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+def parse(args: list[str]) -> ServerOptions:
+    return ServerOptions(**main.make_context("serve-model", args).params)
+
+
+def test_flags_are_tf_servings_and_cover_every_option():
+    options = parse(
+        [
+            "--rest_api_port=9000",
+            "--model_name=rtrec",
+            "--model_base_path=/models/rtrec",
+            "--file_system_poll_wait_seconds=5",
+            "--enable_batching",
+            "--batching_parameters_file=b.txt",
+            "--enable_model_warmup=false",
+        ]
+    )
+    assert (options.rest_api_port, options.model_name, options.model_base_path) == (
+        9000,
+        "rtrec",
+        "/models/rtrec",
+    )
+    assert options.enable_batching is True and options.enable_model_warmup is False
+    assert options.file_system_poll_wait_seconds == 5
+    flag_names = {p.name for p in main.params}
+    assert flag_names == {f.name for f in dataclasses.fields(ServerOptions)}
+
+
+def test_defaults_are_tf_servings():
+    options = parse([])
+    assert options == ServerOptions()
+    assert options.model_name == "default"
+    assert options.file_system_poll_wait_seconds == 1
+    assert options.enable_batching is False and options.enable_model_warmup is True
+    assert options.rest_api_timeout_in_ms == 30_000
+
+
+def test_the_command_line_does_not_load_tensorflow():
+    code = "import sys, serving.model_server.flags; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_no_model_is_a_usage_error():
+    from serving.tfserving.configs import ConfigError
+
+    with pytest.raises(ConfigError, match="--model_config_file and --model_base_path are empty"):
+        parse([]).model_server_config()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_command_serves_and_stops_on_sigterm(base_path):
+    port = free_port()
+    command = [
+        sys.executable, "-m", "serving.model_server", f"--rest_api_port={port}",
+        "--rest_api_host=127.0.0.1", "--model_name=toy", f"--model_base_path={base_path}",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": REPO}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/v1/models/toy", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read()
+                assert time.monotonic() < deadline, "serve-model did not start"
+                time.sleep(0.2)
+        assert status.json()["model_version_status"][0]["state"] == "AVAILABLE"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
