@@ -10,7 +10,15 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.11",
     packages=find_packages(
-        include=["rtrec*", "pipeline*", "components*", "trainer*", "serving*", "benchmarks*"]
+        include=[
+            "rtrec*",
+            "pipeline*",
+            "components*",
+            "trainer*",
+            "serving*",
+            "benchmarks*",
+            "cli*",
+        ]
     ),
     package_data={
         "serving": [
@@ -43,5 +51,5 @@ setup(
         "rich",
         "pyyaml",
     ],
-    entry_points={"console_scripts": ["rtrec=rtrec.cli:main"]},
+    entry_points={"console_scripts": ["rtrec=cli.main:main"]},
 )

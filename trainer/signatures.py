@@ -14,6 +14,8 @@ that differ, ``k`` outside [1, MAX_K], more than MAX_EXCLUDE exclusions, future 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
@@ -23,6 +25,7 @@ from trainer import inputs
 from trainer.bert import BertTextEncoder
 from trainer.model import RtrecModel
 from trainer.ranking import exclude_and_top_k
+from trainer.warmup import write_warmup_requests
 
 _HISTORY = [
     tf.TensorSpec([None, None], tf.string, name=fk.HISTORY_ITEM_IDS),
@@ -200,8 +203,47 @@ class ServingModule(tf.Module):
         return {"scores": tf.where(known, scores, UNKNOWN_SCORE)}
 
 
-def export(model: RtrecModel, encoder: BertTextEncoder, path: str) -> str:
-    """Save the serving SavedModel to ``path`` (a TF Serving version folder)."""
+def warmup_requests(model: RtrecModel, now: int) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Requests shaped like real ones (a full-length history of catalog items; batches of 1
+    and 8) for every serving signature: TF Serving replays them when it loads the version, so
+    no real user waits for the first calls' tracing and allocation."""
+    ids = (model.catalog.ids * (model.hp.history_length // max(model.catalog.size, 1) + 1))[
+        : model.hp.history_length
+    ]
+    requests = []
+    for batch in (1, 8, 1):
+        history = {
+            fk.HISTORY_ITEM_IDS: np.array([ids] * batch),
+            fk.HISTORY_EVENT_TYPES: np.array([["view"] * len(ids)] * batch),
+            fk.HISTORY_TIMESTAMPS: np.array(
+                [[now - 60 * (len(ids) - i) for i in range(len(ids))]] * batch, np.int64
+            ),  # fmt: skip
+            fk.USER_KEY: np.array([""] * batch),
+            fk.NOW: np.array([now] * batch, np.int64),
+        }
+        requests.append((fk.RECOMMEND, {**history, fk.EXCLUDE_ITEM_IDS: np.array([[""]] * batch),
+                                        fk.K: np.int32(10)}))  # fmt: skip
+    requests += [
+        (fk.SEARCH, {**history, fk.QUERY: np.array(["warm up"]), fk.K: np.int32(10)}),
+        (fk.USER_VECTORS, {**history, fk.QUERY: np.array([""])}),
+        (fk.SCORE, {**history, fk.CANDIDATE_ITEM_IDS: np.array([ids[:10]])}),
+        (
+            fk.EMBED_ITEMS,
+            {
+                fk.ITEM_IDS: np.array(["warm-up"]),
+                fk.TEXTS: np.array(["warm up"]),
+                fk.CATEGORIES: np.array([""]),
+            },
+        ),  # fmt: skip
+    ]
+    return requests
+
+
+def export(
+    model: RtrecModel, encoder: BertTextEncoder, path: str, model_name: str = "rtrec"
+) -> str:
+    """Save the serving SavedModel to ``path`` (a TF Serving version folder), with the warm-up
+    requests TF Serving replays on load (``assets.extra/tf_serving_warmup_requests``)."""
     module = ServingModule(model, encoder)
     signatures = {
         fk.DEFAULT_SIGNATURE: module.recommend_history,
@@ -213,4 +255,5 @@ def export(model: RtrecModel, encoder: BertTextEncoder, path: str) -> str:
         fk.EVAL_SIGNATURE: module.evaluate_examples,
     }
     tf.saved_model.save(module, path, signatures=signatures)
+    write_warmup_requests(path, model_name, warmup_requests(model, int(time.time())))
     return path

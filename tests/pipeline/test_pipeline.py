@@ -7,12 +7,12 @@ import os
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main
+from cli.run_summary import load_summary
 from pipeline import local_runner
 from pipeline.pipeline import STAGES, create_pipeline
 from rtrec import config as config_lib
-from rtrec.cli import main
 from rtrec.data.world import generate_world, write_world
-from rtrec.run_summary import load_summary
 
 NOW = "ingestion.now=2025-07-01T00:00:00Z"
 

@@ -255,3 +255,21 @@ def test_eval_signature_reads_any_recorded_history_length(exported):
         [[a for a, x in zip(arow, row) if x] for arow, row in zip(ages, ids)],
     )
     np.testing.assert_array_equal(evaluate(examples=short)["item_ids"].numpy(), same)
+
+
+def test_warmup_records_cover_every_signature_and_replay_cleanly(exported):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    from trainer.warmup import warmup_path
+
+    _, loaded, path = exported
+    seen = []
+    for record in tf.data.TFRecordDataset(warmup_path(path)).as_numpy_iterator():
+        request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
+        inputs = {name: tf.make_ndarray(proto) for name, proto in request.inputs.items()}
+        signature = request.model_spec.signature_name
+        outputs = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+        assert all(np.all(np.isfinite(v.numpy())) for v in outputs.values() if v.dtype.is_floating)
+        seen.append(signature)
+    assert set(seen) == {fk.RECOMMEND, fk.SEARCH, fk.USER_VECTORS, fk.SCORE, fk.EMBED_ITEMS}
+    assert seen.count(fk.RECOMMEND) >= 3  # the first calls of a fresh version are the slow ones

@@ -1,87 +1,17 @@
-"""The `rtrec` command line: generate data, run the pipeline, inspect the last run, demo.
-
-Only click, rich and the config load at start-up: each command imports what it needs
-(TensorFlow, TFX, Beam, ML Metadata) when it runs, so `rtrec --help` takes well under 2 s.
-"""
+"""`rtrec run`, `demo`, `inspect`, `report`, `tensorboard`: a pipeline run and what it left."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import click
-from rich.console import Console
 
+from cli import noise, runs
+from cli.common import LAST_RUN_HELP, console, load_config, run_config
+from cli.data_commands import generate
+from cli.progress import pipeline_progress
 from rtrec import config as config_lib
-from rtrec import env as _env  # noqa: F401  (tf-keras before anything imports TensorFlow)
-from rtrec import noise, runs
-from rtrec.progress import pipeline_progress
-
-console = Console()
-
-
-def _load_config(config_path, overrides, **fields) -> config_lib.RtrecConfig:
-    """The run's config; a bad setting stops the command here, before anything runs."""
-    extra = [f"{k}={json.dumps(v)}" for k, v in fields.items() if v is not None]
-    try:
-        return config_lib.load(config_path, [*extra, *overrides])
-    except ValueError as err:
-        raise click.UsageError(str(err)) from err
-
-
-def _run_config(config_path, output_dir) -> config_lib.RtrecConfig:
-    """The run to look at (``--output-dir``, ``--config``, else the last run), with its config."""
-    try:
-        cfg = runs.run_config(config_path, output_dir)
-    except ValueError as err:
-        raise click.ClickException(str(err)) from err
-    if not os.path.exists(cfg.metadata_path):
-        raise click.ClickException(
-            f"no run found in {cfg.output_dir} (no {os.path.basename(cfg.metadata_path)}): run "
-            "`rtrec demo` or `rtrec run` from this directory first, or pass --output-dir"
-        )
-    return cfg
-
-
-@click.group()
-def main() -> None:
-    """rtrec: from raw behaviour logs to a real-time recommender on TF Serving."""
-    noise.silence_known_noise()
-
-
-@main.command()
-@click.option("--size", type=click.Choice(["tiny", "small", "default", "large"]), default="small")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "out_dir", default="outputs/world", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv")
-def generate(size: str, seed: int, out_dir: str, fmt: str) -> dict:
-    """Write the built-in sample world (events + items) in the input contract."""
-    from rtrec.data.world import generate_world, write_world
-
-    started = time.perf_counter()
-    with console.status(f"Generating the {size} sample world (seed {seed})"):
-        world = generate_world(size, seed)
-        paths = write_world(world, out_dir, fmt)
-    took = time.perf_counter() - started
-    manifest = world.manifest
-    console.print(
-        f"[green]Wrote[/] {manifest['n_event_rows']:,} event rows and "
-        f"{manifest['n_item_rows']:,} item rows to {out_dir} in {took:.1f}s"
-    )
-    return paths
-
-
-@main.command()
-@click.option("--src", required=True, help="Folder with MovieLens ratings.csv and movies.csv.")
-@click.option("--out", "out_dir", default="outputs/movielens", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv")
-def movielens(src: str, out_dir: str, fmt: str) -> None:
-    """Convert a MovieLens folder to the input contract."""
-    from rtrec.data.movielens import convert_movielens
-
-    paths = convert_movielens(src, out_dir, fmt)
-    console.print(f"[green]Wrote[/] {paths['events']} and {paths['items']}")
 
 
 def _check_inputs(cfg: config_lib.RtrecConfig) -> None:
@@ -112,7 +42,7 @@ def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
     return time.perf_counter() - started
 
 
-@main.command()
+@click.command()
 @click.option("--events", help="Events file, folder or glob (CSV, JSONL or Parquet).")
 @click.option("--items", help="Item catalog file, folder or glob.")
 @click.option("--config", "config_path", help="YAML or JSON config file.")
@@ -121,7 +51,7 @@ def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
 @click.option("--set", "overrides", multiple=True, help="Override a setting: section.field=value.")
 def run(events, items, config_path, output_dir, stop_after, overrides) -> None:
     """Run the pipeline on any data in the input contract."""
-    cfg = _load_config(
+    cfg = load_config(
         config_path,
         overrides,
         events=events,
@@ -138,8 +68,8 @@ def run(events, items, config_path, output_dir, stop_after, overrides) -> None:
 
 
 def _inspect(metadata_path: str, took: float | None = None):
-    from rtrec.render import render_summary
-    from rtrec.run_summary import load_summary
+    from cli.render import render_summary
+    from cli.run_summary import load_summary
 
     summary = load_summary(metadata_path)
     render_summary(console, summary, took)
@@ -170,7 +100,7 @@ def _write_report(cfg: config_lib.RtrecConfig, summary, out_path: str | None = N
 def _finish(cfg: config_lib.RtrecConfig, took: float) -> None:
     """After a run: summary, report, where everything is, and a non-zero exit when the model
     was not blessed."""
-    from rtrec.render import render_locations
+    from cli.render import render_locations
 
     summary = _inspect(cfg.metadata_path, took)
     report_path = _write_report(cfg, summary) if summary.gate is not None else None
@@ -181,19 +111,16 @@ def _finish(cfg: config_lib.RtrecConfig, took: float) -> None:
         )
 
 
-LAST_RUN_HELP = "Output dir of the run (default: the last run started here)."
-
-
-@main.command()
+@click.command()
 @click.option("--output-dir", default=None, help=LAST_RUN_HELP)
 @click.option("--config", "config_path", help="YAML or JSON config file.")
 def inspect(output_dir, config_path) -> None:
     """Summarize the last run: row counts, rejections by reason, schema anomalies."""
-    cfg = _run_config(config_path, output_dir)
+    cfg = run_config(config_path, output_dir)
     _inspect(cfg.metadata_path)
 
 
-@main.command()
+@click.command()
 @click.option("--size", type=click.Choice(["tiny", "small", "default", "large"]), default="default")
 @click.option("--seed", type=int, default=0)
 @click.option("--out", "out_dir", default="outputs/demo", show_default=True)
@@ -202,7 +129,7 @@ def inspect(output_dir, config_path) -> None:
 def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
     """Generate the sample world, run the whole pipeline on it, write the report."""
     paths = ctx.invoke(generate, size=size, seed=seed, out_dir=os.path.join(out_dir, "data"))
-    cfg = _load_config(
+    cfg = load_config(
         None,
         overrides,
         events=paths["events"],
@@ -213,7 +140,7 @@ def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
     _finish(cfg, took)
 
 
-@main.command()
+@click.command()
 @click.option("--output-dir", default=None, help=LAST_RUN_HELP)
 @click.option("--config", "config_path", help="YAML or JSON config file.")
 @click.option(
@@ -221,46 +148,11 @@ def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
 )
 def report(output_dir, config_path, out_path) -> None:
     """Render a self-contained HTML report of the last evaluation."""
-    from rtrec.run_summary import load_summary
+    from cli.run_summary import load_summary
 
-    cfg = _run_config(config_path, output_dir)
+    cfg = run_config(config_path, output_dir)
     path = _write_report(cfg, load_summary(cfg.metadata_path), out_path)
     console.print(f"Wrote {path}", soft_wrap=True)
-
-
-@main.group()
-def bench() -> None:
-    """Benchmarks (quality; speed benchmarks live in benchmarks/)."""
-
-
-@bench.command("quality")
-@click.option("--events", required=True, help="Events in the input contract.")
-@click.option("--items", required=True, help="Item catalog in the input contract.")
-@click.option("--out", "out_path", default="outputs/quality.json", show_default=True)
-@click.option(
-    "--protocol",
-    "protocols",
-    multiple=True,
-    type=click.Choice(["leave_last_out", "temporal"]),
-    help="Repeat for several (default: both).",
-)
-@click.option("--models", multiple=True, help="Repeat for several (default: all).")
-@click.option("--encoder", default="bert", show_default=True, help="bert, tfidf or tiny-bert.")
-@click.option("--rtrec-set", "rtrec_set", multiple=True, help="rtrec hyperparameter name=value.")
-def bench_quality(events, items, out_path, protocols, models, encoder, rtrec_set) -> None:
-    """Popularity, ItemKNN, EASE, content-only and rtrec side by side on one split."""
-    from benchmarks.quality import MODELS, parse_settings, run_quality
-
-    run_quality(
-        events,
-        items,
-        out_path,
-        protocols=protocols or ("leave_last_out", "temporal"),
-        models=models or MODELS,
-        encoder=encoder,
-        console=console,
-        rtrec_settings=parse_settings(rtrec_set),
-    )
 
 
 def _launch_tensorboard(log_dir: str, port: int) -> None:
@@ -280,14 +172,14 @@ def _launch_tensorboard(log_dir: str, port: int) -> None:
         raise click.ClickException(f"TensorBoard exited with status {code} (its output above)")
 
 
-@main.command()
+@click.command()
 @click.option("--output-dir", default=None, help=LAST_RUN_HELP)
 @click.option("--port", default=6006, show_default=True)
 def tensorboard(output_dir: str | None, port: int) -> None:
     """Open TensorBoard on the last training run (losses, eval recall@K, item projector)."""
-    from rtrec.run_summary import load_summary
+    from cli.run_summary import load_summary
 
-    cfg = _run_config(None, output_dir)
+    cfg = run_config(None, output_dir)
     run_dir = load_summary(cfg.metadata_path).artifacts.get("ModelRun")
     if not run_dir:
         raise click.ClickException(
@@ -297,7 +189,3 @@ def tensorboard(output_dir: str | None, port: int) -> None:
         f"TensorBoard on {run_dir}: http://localhost:{port} (Ctrl+C stops it)", soft_wrap=True
     )
     _launch_tensorboard(run_dir, port)
-
-
-if __name__ == "__main__":
-    main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from rtrec.progress import COMPLETE, HEARTBEAT_S, RUNNING, _Watcher
+from cli.progress import COMPLETE, HEARTBEAT_S, RUNNING, _Watcher
 
 
 class _Recorder:

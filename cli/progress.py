@@ -51,7 +51,7 @@ class _Watcher(threading.Thread):
         """Running execution id -> when a line last said so (non-interactive output)."""
 
     def poll(self) -> None:
-        from rtrec.run_summary import _store
+        from cli.run_summary import _store
 
         try:
             store = _store(self.path)

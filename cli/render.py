@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rtrec.run_summary import RunSummary
+from cli.run_summary import RunSummary
 
 
 def _counts_table(title: str, part: dict) -> Table:

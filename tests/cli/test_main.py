@@ -10,9 +10,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from rtrec import cli
-from rtrec.cli import main
-from rtrec.noise import python_warning_args
+from cli import pipeline_commands
+from cli.main import main
+from cli.noise import python_warning_args
 
 HEAVY = ("tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow")
 
@@ -29,9 +29,10 @@ def test_help_imports_no_heavy_library():
     done = _python(
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from rtrec.cli import main\n"
+        "from cli.main import main\n"
         "for args in (['--help'], ['run', '--help'], ['demo', '--help'], ['inspect', '--help'],"
-        " ['report', '--help'], ['tensorboard', '--help'], ['bench', 'quality', '--help']):\n"
+        " ['report', '--help'], ['tensorboard', '--help'], ['bench', 'quality', '--help'],"
+        " ['serve-model', '--help']):\n"
         "    result = CliRunner().invoke(main, args)\n"
         "    assert result.exit_code == 0, result.output\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
@@ -52,11 +53,11 @@ def test_a_command_that_loads_tensorflow_prints_no_registration_noise(tmp_path):
     )
     metadata_store.MetadataStore(config)
     done = subprocess.run(
-        [sys.executable, "-m", "rtrec.cli", "inspect", "--output-dir", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "inspect", "--output-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=os.path.dirname(os.path.dirname(cli.__file__)),
+        cwd=os.path.dirname(os.path.dirname(pipeline_commands.__file__)),
     )
     assert done.returncode == 0, done.stderr
     assert "No ingestion report found" in done.stdout
@@ -66,7 +67,7 @@ def test_a_command_that_loads_tensorflow_prints_no_registration_noise(tmp_path):
 def test_tensorflow_noise_is_dropped_and_everything_else_on_stderr_kept():
     done = _python(
         "import os, sys\n"
-        "from rtrec.noise import silence_known_noise\n"
+        "from cli.noise import silence_known_noise\n"
         "silence_known_noise()\n"
         "print('before', file=sys.stderr)\n"
         "import tensorflow\n"
@@ -83,7 +84,7 @@ def test_tensorflow_noise_is_dropped_and_everything_else_on_stderr_kept():
 def test_transformers_weight_loading_chatter_is_dropped_and_real_warnings_kept():
     import logging
 
-    from rtrec.noise import silence_known_noise
+    from cli.noise import silence_known_noise
 
     silence_known_noise()
     logger = logging.getLogger("transformers.modeling_tf_pytorch_utils")
@@ -145,7 +146,7 @@ def test_after_demo_inspect_report_and_tensorboard_find_the_run_with_no_flags(
     def launch(log_dir: str, port: int) -> None:
         launched.append(log_dir)
 
-    monkeypatch.setattr(cli, "_launch_tensorboard", launch, raising=False)
+    monkeypatch.setattr(pipeline_commands, "_launch_tensorboard", launch)
     settings = (
         "ingestion.now=2025-07-01T00:00:00Z",
         "trainer.hparams.encoder=tiny",
