@@ -14,18 +14,18 @@ from typing import Any
 
 import apache_beam as beam
 
-from components.ingestion import reasons as r
 from components.ingestion.encoding import catalog_example, training_example
-from components.ingestion.parsing import (
+from components.ingestion.sources import read_rows
+from rtrec import features as fk
+from rtrec import reasons as r
+from rtrec import timeline as history
+from rtrec.validation import (
     EventParser,
     Item,
     Rejection,
     conflicting_duplicate,
     parse_item,
 )
-from components.ingestion.sources import read_rows
-from rtrec import features as fk
-from rtrec import timeline as history
 
 HOUR_S = 3600.0
 

@@ -27,7 +27,6 @@ from tfx.v1.dsl.components import (
 
 from components.artifacts import DeadLetter, IngestionReport, ItemCatalog
 from components.ingestion import beam_pipeline
-from components.ingestion.parsing import parse_timestamp
 from components.ingestion.report import (
     REPORT_FILE,
     build_report,
@@ -37,6 +36,7 @@ from components.ingestion.report import (
 from components.ingestion.sources import check_inputs
 from rtrec import contract as c
 from rtrec.config import IngestionConfig
+from rtrec.validation import parse_timestamp
 
 SPLITS = ("train", "eval")
 DEVELOPMENT_KEY = b"rtrec-development-key"

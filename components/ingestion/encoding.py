@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tensorflow.core.example import example_pb2, feature_pb2
 
-from components.ingestion.parsing import Item
 from rtrec import features as fk
+from rtrec.validation import Item
 
 
 def _feature(value) -> feature_pb2.Feature:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.ingestion import reasons as r
+from rtrec import reasons as r
 
 REPORT_FILE = "report.json"
 

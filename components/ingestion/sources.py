@@ -14,35 +14,18 @@ import csv
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 import pyarrow.parquet as pq
 
-from components.ingestion import reasons as r
 from components.ingestion.decoding import UTF8_BOM, check_utf8, decode_line, line_problem, shown
+from rtrec import reasons as r
 from rtrec.data.tables import InputError, file_format, holds_json_array, resolve_files
+from rtrec.validation import RawRow
 
 csv.field_size_limit(10_000_000)
 MAX_RAW_CHARS = 10_000
 """Longest raw text kept in a dead letter for a row that could not be split into fields."""
-
-
-class RawRow(NamedTuple):
-    """One input row: where it came from and its fields (None when it could not be split)."""
-
-    source: str
-    file_index: int
-    row: int
-    """0-based data-row index in its file: the input order, equal across formats."""
-    line: int
-    """1-based line in the file (CSV/JSONL) or row number (Parquet), for error messages."""
-    fields: dict[str, str] | None
-    raw: str
-    """The original text, kept for dead-lettering rows that could not be split into fields."""
-    reason: str = ""
-    """Why ``fields`` is None: a reason code (``malformed_row``, ``bad_bytes``)."""
-    detail: str = ""
-    """What exactly was wrong, for the dead letter."""
 
 
 def _to_text(value: Any) -> str:

@@ -35,8 +35,7 @@ def _case(history: list[int]) -> EvalCase:
 
 
 def test_item_texts_are_the_pipelines_item_texts() -> None:
-    from components.ingestion.parsing import parse_item
-    from components.ingestion.sources import RawRow
+    from rtrec.validation import RawRow, parse_item
 
     assert item_texts(CATALOG)[0] == "Red fox. land / animal. forest"
     row = {key: str(value) for key, value in CATALOG.iloc[0].items()}

@@ -1,8 +1,10 @@
 """Validation of single event and item rows against the input contract, with reason codes.
 
 Every row becomes either a typed record or a :class:`Rejection` carrying one reason code from
-``reasons.py``; nothing raises on bad data. User ids are pseudonymized here, the first place they
-are touched, so no raw user id reaches any output except an unparseable row's raw text.
+``rtrec/reasons.py``; nothing raises on bad data. User ids are pseudonymized here, the first
+place they are touched, so no raw user id reaches any output except an unparseable row's raw
+text. Ingestion's file readers and the gateway's event API both hand rows to these rules, so an
+event the API accepts is an event the next pipeline run accepts.
 """
 
 from __future__ import annotations
@@ -11,12 +13,29 @@ import math
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from components.ingestion import reasons as r
-from components.ingestion.sources import RawRow
 from rtrec import contract as c
+from rtrec import reasons as r
 from rtrec.timeline import Event, pseudonymize
 
 _EVENT_TYPES = frozenset(c.EVENT_TYPES)
+
+
+class RawRow(NamedTuple):
+    """One input row: where it came from and its fields (None when it could not be split)."""
+
+    source: str
+    file_index: int
+    row: int
+    """0-based data-row index in its file: the input order, equal across formats."""
+    line: int
+    """1-based line in the file (CSV/JSONL) or row number (Parquet), for error messages."""
+    fields: dict[str, str] | None
+    raw: str
+    """The original text, kept for dead-lettering rows that could not be split into fields."""
+    reason: str = ""
+    """Why ``fields`` is None: a reason code (``malformed_row``, ``bad_bytes``)."""
+    detail: str = ""
+    """What exactly was wrong, for the dead letter."""
 
 
 class Item(NamedTuple):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from components.ingestion import reasons as r
-from components.ingestion.parsing import (
+from rtrec import reasons as r
+from rtrec.validation import (
     Event,
     EventParser,
     Item,
+    RawRow,
     Rejection,
     parse_item,
     parse_timestamp,
     pseudonymize,
 )
-from components.ingestion.sources import RawRow
 
 NOW = 1_750_000_000.0
 GOOD = {
