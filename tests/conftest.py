@@ -12,6 +12,8 @@ os.environ.setdefault("RTREC_PSEUDONYM_KEY", "test-key")
 
 from rtrec.config import LOCAL_BEAM_ARGS
 
+pytest_plugins = ["tests.tiny_model"]
+
 
 def pytest_collection_modifyitems(config, items):
     """Skip `gpu` tests where TensorFlow sees no GPU."""

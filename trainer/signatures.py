@@ -77,9 +77,16 @@ class ServingModule(tf.Module):
         if query is None:
             vectors = tf.zeros([batch, self.model.catalog.text_dim])
         else:
-            encoded = self.encoder(query)
-            none = tf.equal(tf.strings.length(query), 0)[:, None]
-            vectors = tf.where(none, tf.zeros_like(encoded), encoded)
+            # BERT runs only when some row has a query (user_vectors for a recommendation
+            # passes '' and must not pay for the encoder).
+            zeros = tf.zeros([batch, self.model.catalog.text_dim])
+            none = tf.equal(tf.strings.length(query), 0)
+            encoded = tf.cond(
+                tf.reduce_all(none),
+                lambda: zeros,
+                lambda: tf.reshape(self.encoder(query), tf.shape(zeros)),
+            )
+            vectors = tf.where(none[:, None], zeros, encoded)
         return self.model.user_vectors(features, training=False, query_vectors=vectors)
 
     def _top_k(self, users, features, exclude_ids, k) -> dict:

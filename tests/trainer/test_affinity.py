@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.trainer.conftest import BRANDS
+from tests.tiny_model import BRANDS
 from trainer import affinity as a
 from trainer.visits import VISITS_IN_VIEW, visit_cells
 

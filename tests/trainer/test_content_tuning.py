@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from tests.trainer.conftest import GAP_S, toy_examples
+from tests.tiny_model import GAP_S, toy_examples
 from trainer.bert import BertTextEncoder, EncoderSpec
 from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache

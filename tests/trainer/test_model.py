@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from rtrec import features as fk
-from tests.trainer.conftest import GAP_S, toy_examples
+from tests.tiny_model import GAP_S, toy_examples
 from trainer.data import array_dataset
 from trainer.model import RtrecModel
 from trainer.ranking import evaluate_examples, rank_catalog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.trainer.conftest import toy_examples
+from tests.tiny_model import toy_examples
 from trainer import progress
 from trainer.data import array_dataset
 from trainer.model import RtrecModel

@@ -8,19 +8,11 @@ import tensorflow as tf
 
 from rtrec import features as fk
 from serving.savedmodel_ops import saved_model_ops, unsupported_ops
-from tests.trainer.conftest import LENGTH, toy_examples
+from tests.tiny_model import LENGTH, toy_examples
 from trainer.ranking import rank_catalog
-from trainer.signatures import UNKNOWN_SCORE, export
+from trainer.signatures import UNKNOWN_SCORE
 
 NOW = 1_750_000_000
-
-
-@pytest.fixture(scope="module")
-def exported(trained, encoder, tmp_path_factory):
-    model, _ = trained
-    path = str(tmp_path_factory.mktemp("model") / "1")
-    export(model, encoder, path)
-    return model, tf.saved_model.load(path), path
 
 
 def _history(arrays, n):

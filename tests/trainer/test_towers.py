@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from rtrec import features as fk
-from tests.trainer.conftest import GAP_S, LENGTH, toy_examples
+from tests.tiny_model import GAP_S, LENGTH, toy_examples
 from trainer.towers import UserTower
 from trainer.visits import visit_cells
 

@@ -1,4 +1,5 @@
-"""Tiny planted data, a tiny trained model and its export, shared by the trainer tests."""
+"""Tiny planted data, a tiny trained model and its export: a pytest plugin (tests/conftest.py)
+shared by the trainer, serving and gateway tests, so the model trains once per session."""
 
 from __future__ import annotations
 
@@ -89,3 +90,17 @@ def trained(toy_catalog, tiny_hp) -> tuple[RtrecModel, dict]:
     train = {k: v[keep] for k, v in train.items()}
     report = fit(model, array_dataset(train, tiny_hp.batch_size, True), None, tiny_hp)
     return model, report
+
+
+@pytest.fixture(scope="session")
+def exported(trained, encoder, tmp_path_factory) -> tuple:
+    """The trained tiny model exported as version 1 of a TF Serving base path:
+    (model, loaded SavedModel, version folder)."""
+    import tensorflow as tf
+
+    from trainer.signatures import export
+
+    model, _ = trained
+    path = str(tmp_path_factory.mktemp("models") / "rtrec" / "1")
+    export(model, encoder, path)
+    return model, tf.saved_model.load(path), path
