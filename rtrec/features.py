@@ -92,7 +92,7 @@ EVENT_TYPE_VOCAB = "event_type"
 
 # Serving signatures of the exported SavedModel (trainer/signatures.py), and their inputs.
 RECOMMEND, SEARCH, SCORE, EMBED_ITEMS = "recommend", "search", "score", "embed_items"
-USER_VECTORS, EVAL_SIGNATURE = "user_vectors", "evaluate_examples"
+USER_VECTORS, ITEM_VECTORS, EVAL_SIGNATURE = "user_vectors", "item_vectors", "evaluate_examples"
 DEFAULT_SIGNATURE = "serving_default"
 NOW = "now"
 """Request time in Unix seconds (0: the server's clock); ages are ``now - history_timestamps``."""

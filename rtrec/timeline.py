@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -26,6 +28,25 @@ from rtrec import features as fk
 BOT_WINDOW_S = 60.0
 # Funnel rank breaks ties between events of equal timestamp (a view precedes its click).
 FUNNEL_RANK: dict[str, int] = {t: i for i, t in enumerate((c.SEARCH, *c.EVENT_TYPES[:-1]))}
+
+
+DEVELOPMENT_KEY = b"rtrec-development-key"
+"""Used (with a warning) when the key's environment variable is unset: fine for the sample
+world, never for real data (anyone can recompute its pseudonyms)."""
+
+
+def pseudonym_key(env_var: str) -> bytes:
+    """The HMAC key user ids are pseudonymized with, from ``env_var``; ingestion and the
+    gateway read the same variable (``ingestion.pseudonym_key_env``), so their keys agree."""
+    key = os.environ.get(env_var, "")
+    if not key:
+        logging.getLogger(__name__).warning(
+            "%s is not set: user ids are hashed with the public development key. Set it to a "
+            "secret for real data, or pseudonymized ids can be reversed by guessing.",
+            env_var,
+        )
+        return DEVELOPMENT_KEY
+    return key.encode("utf-8")
 
 
 def pseudonymize(user_id: str, key: bytes) -> str:

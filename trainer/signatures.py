@@ -1,4 +1,4 @@
-"""Serving export: one SavedModel with recommend, search, score, embed_items and user_vectors.
+"""Serving export: one SavedModel with recommend, search, score and the vectors behind them.
 
 Built after training, apart from the training model (the TFRS pattern): a ``BruteForce`` index
 over the whole catalog (core TF ops only; stock TF Serving has no ScaNN ops) and the BERT text
@@ -183,6 +183,13 @@ class ServingModule(tf.Module):
         finished = self.model.finish_item_vectors(vectors, item_ids, categories, texts)
         return {"embeddings": finished}
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=fk.ITEM_IDS)])
+    def item_vectors(self, item_ids):
+        """The served vectors of catalog items (what the index holds) and whether each id is in
+        the model's catalog: a caller checks ids, explains and diversifies with them."""
+        known = self.model.catalog_rows.lookup(item_ids) >= 0
+        return {"item_vectors": self.model.item_vectors(item_ids), "known": known}
+
     @tf.function(
         input_signature=[
             *_HISTORY,
@@ -233,6 +240,7 @@ def warmup_requests(model: RtrecModel, now: int) -> list[tuple[str, dict[str, np
     requests += [
         (fk.SEARCH, {**history, fk.QUERY: np.array(["warm up"]), fk.K: np.int32(10)}),
         (fk.USER_VECTORS, {**history, fk.QUERY: np.array([""])}),
+        (fk.ITEM_VECTORS, {fk.ITEM_IDS: np.array(ids[:10])}),
         (fk.SCORE, {**history, fk.CANDIDATE_ITEM_IDS: np.array([ids[:10]])}),
         (
             fk.EMBED_ITEMS,
@@ -257,6 +265,7 @@ def export(
         fk.RECOMMEND: module.recommend,
         fk.SEARCH: module.search,
         fk.USER_VECTORS: module.user_vectors,
+        fk.ITEM_VECTORS: module.item_vectors,
         fk.EMBED_ITEMS: module.embed_items,
         fk.SCORE: module.score,
         fk.EVAL_SIGNATURE: module.evaluate_examples,

@@ -8,7 +8,6 @@ header lacks a required column fails with its name and writes nothing.
 
 # No `from __future__ import annotations`: TFX reads the real annotation objects.
 import json
-import logging
 import os
 import time
 from datetime import datetime, timezone
@@ -36,23 +35,11 @@ from components.ingestion.report import (
 from components.ingestion.sources import check_inputs
 from rtrec import contract as c
 from rtrec.config import IngestionConfig
+from rtrec.timeline import pseudonym_key
 from rtrec.validation import parse_timestamp
 
 SPLITS = ("train", "eval")
-DEVELOPMENT_KEY = b"rtrec-development-key"
 CATALOG_DIR = "catalog"
-
-
-def _pseudonym_key(env_var: str) -> bytes:
-    key = os.environ.get(env_var, "")
-    if not key:
-        logging.warning(
-            "%s is not set: user ids are hashed with the public development key. Set it to a "
-            "secret for real data, or pseudonymized ids can be reversed by guessing.",
-            env_var,
-        )
-        return DEVELOPMENT_KEY
-    return key.encode("utf-8")
 
 
 def _time(text: Optional[str], default: Optional[float]) -> Optional[float]:  # noqa: UP045
@@ -73,7 +60,7 @@ def resolve_params(
     return beam_pipeline.IngestionParams(
         event_files=tuple(check_inputs(events, c.EVENT_REQUIRED_COLUMNS, "events")),
         item_files=tuple(check_inputs(items, c.ITEM_REQUIRED_COLUMNS, "items")),
-        key=_pseudonym_key(cfg.pseudonym_key_env),
+        key=pseudonym_key(cfg.pseudonym_key_env),
         now=_time(cfg.now, time.time()),
         max_clock_skew_s=float(cfg.max_clock_skew_s),
         max_text_chars=cfg.max_text_chars,

@@ -97,6 +97,11 @@ def test_search_embed_and_score_round_trip(exported, encoder):
         now=tf.constant([NOW, NOW], tf.int64),
     )["scores"].numpy()  # fmt: skip
     assert (mixed[:, 1] == UNKNOWN_SCORE).all() and (mixed[:, 0] > mixed[:, 1]).all()
+    vectors = loaded.signatures["item_vectors"](item_ids=tf.constant([ids[0], "no-such-item"]))
+    assert vectors["known"].numpy().tolist() == [True, False]
+    np.testing.assert_allclose(
+        vectors["item_vectors"].numpy()[0], model.catalog_vectors().numpy()[0], atol=1e-5
+    )
 
 
 def test_unknown_empty_and_overlong_histories(exported):
@@ -263,5 +268,7 @@ def test_warmup_records_cover_every_signature_and_replay_cleanly(exported):
         outputs = loaded.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
         assert all(np.all(np.isfinite(v.numpy())) for v in outputs.values() if v.dtype.is_floating)
         seen.append(signature)
-    assert set(seen) == {fk.RECOMMEND, fk.SEARCH, fk.USER_VECTORS, fk.SCORE, fk.EMBED_ITEMS}
+    assert set(seen) == {
+        fk.RECOMMEND, fk.SEARCH, fk.USER_VECTORS, fk.ITEM_VECTORS, fk.SCORE, fk.EMBED_ITEMS
+    }  # fmt: skip
     assert seen.count(fk.RECOMMEND) >= 3  # the first calls of a fresh version are the slow ones
