@@ -64,11 +64,14 @@ class RtrecTrainer(base_component.BaseComponent):
         custom_config: dict,
         train_steps: int | None = None,
         eval_steps: int | None = None,
+        base_model=None,
     ):
+        """``base_model``: a channel of the model to warm-start from (continuous training)."""
         spec = RtrecTrainerSpec(
             examples=examples,
             transform_graph=transform_graph,
             schema=schema,
+            base_model=base_model,
             item_catalog=item_catalog,
             text_embeddings=text_embeddings,
             run_fn=run_fn,

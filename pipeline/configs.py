@@ -54,4 +54,5 @@ def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: 
         "infra_validation": cfg.evaluation.infra_validation,
         "serving_image_tag": cfg.evaluation.serving_image_tag,
         "stop_after": cfg.stop_after,
+        "warm_start": cfg.trainer.warm_start,
     }

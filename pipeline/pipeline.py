@@ -74,6 +74,7 @@ def create_pipeline(
     serving_image_tag: str = "2.16.1",
     metadata_connection_config=None,
     stop_after: str = "pusher",
+    warm_start: bool = False,
 ) -> tfx.dsl.Pipeline:
     """Build ingestion -> statistics, schema, validation -> Transform -> text vectors -> Trainer
     -> Evaluator (against the latest blessed model) [-> InfraValidator] -> Pusher.
@@ -87,6 +88,8 @@ def create_pipeline(
     code runs in-process and inside a Kubeflow container image. Transform computes the
     vocabularies only (``materialize=False``); the Trainer reads ingestion's examples.
     ``trainer_config`` is the Trainer's ``custom_config`` (trainer/task.py names its keys).
+    ``warm_start`` gives the Trainer the latest blessed model (the Evaluator's baseline) as its
+    ``base_model``: continuous training starts from its weights (trainer/warm_start.py).
     """
     if stop_after not in STAGES:
         raise ValueError(f"stop_after={stop_after!r}; choose one of {STAGES}")
@@ -117,6 +120,11 @@ def create_pipeline(
         max_tokens=max_tokens,
         cache_dir=embedding_cache_dir,
     )
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("LatestBlessedModelResolver")
     trainer = RtrecTrainer(
         examples=ingestion.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
@@ -125,12 +133,8 @@ def create_pipeline(
         text_embeddings=embeddings.outputs["text_embeddings"],
         run_fn=run_fn,
         custom_config=dict(trainer_config or {}),
+        base_model=baseline.outputs["model"] if warm_start else None,
     )
-    baseline = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("LatestBlessedModelResolver")
     evaluator = tfx.components.Evaluator(
         examples=ingestion.outputs["examples"],
         model=trainer.outputs["model"],
@@ -154,8 +158,8 @@ def create_pipeline(
         [validation],
         [transform],
         [embeddings],
-        [trainer],
-        [baseline, evaluator],
+        [baseline, trainer] if warm_start else [trainer],
+        [evaluator] if warm_start else [baseline, evaluator],
         [infra, pusher] if infra else [pusher],
     ]
     last = STAGES.index(stop_after)

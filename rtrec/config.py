@@ -82,6 +82,10 @@ class TrainerConfig:
     ``--set trainer.hparams.epochs=6``. The text encoder is ``hparams.encoder``."""
     embedding_cache_dir: str = "outputs/embedding_cache"
     """Text vectors cached by text hash across runs ('' disables the cache)."""
+    warm_start: bool = False
+    """Start from the latest blessed model's weights (known items keep their embeddings, new
+    ones get rows; a changed architecture starts cold, with a warning). ``rtrec retrain``
+    turns it on."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ ingestion's examples; Transform's job is the vocabularies (trainer/preprocessing
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 import numpy as np
@@ -22,6 +23,7 @@ from trainer.params import content_parameter_counts
 from trainer.signatures import export
 from trainer.text_cache import load_embeddings
 from trainer.train import fit
+from trainer.warm_start import save_warm_start, warm_start
 
 REPORT_FILE = "training_report.json"
 CATALOG_URI = "item_catalog_uri"
@@ -34,6 +36,24 @@ def _vocabulary(output: tft.TFTransformOutput, name: str) -> list[str]:
     return [
         v.decode("utf-8") if isinstance(v, bytes) else v for v in output.vocabulary_by_name(name)
     ]
+
+
+def _warm_start(model: RtrecModel, base_model: str | None, arrays: dict) -> dict:
+    """Start from the base model's weights when the Trainer was given one (continuous
+    training); a base model of another architecture is reported and training starts cold."""
+    if not base_model:
+        return {"from": None}
+    import tensorflow as tf
+
+    from trainer.inputs import batch_features
+
+    batch = {key: tf.constant(value[:2]) for key, value in arrays.items()}
+    model.compute_loss(batch_features(batch, model.hp.history_length))  # builds every weight
+    try:
+        return {"from": base_model, **warm_start(model, base_model)}
+    except (ValueError, FileNotFoundError) as err:
+        logging.warning("warm start skipped, training from scratch: %s", err)
+        return {"from": None, "skipped": str(err)}
 
 
 def run_fn(fn_args) -> None:
@@ -64,8 +84,11 @@ def run_fn(fn_args) -> None:
     )
     evaluation = tfx_dataset(fn_args.eval_files, fn_args.data_accessor, schema, 1024, length, False)
     eval_arrays = take_arrays(evaluation, hp.max_eval_examples)
+    started_from = _warm_start(model, fn_args.base_model, eval_arrays)
     report = fit(model, train, eval_arrays, hp, config[EVAL_KS], log_dir=fn_args.model_run_dir)
+    report["warm_start"] = started_from
     export(model, encoder, fn_args.serving_model_dir)
+    save_warm_start(model, fn_args.serving_model_dir)
     report["content_parameters"] = content_parameter_counts(hp, encoder)
     report["catalog_items"] = catalog.size
     report["hparams"] = hp.to_dict()

@@ -72,6 +72,8 @@ class ItemTower(tf.keras.layers.Layer):
         padded = np.concatenate([content, np.zeros((1, content.shape[1]), np.float32)])
         self.content = tf.Variable(padded.astype(np.float32), trainable=False, name="content")
         self.vocab_size = len(vocab)
+        self.vocabulary = list(vocab)
+        """The ids with an id embedding, in row order (warm start remaps rows by id)."""
         self.id_table = vocabulary_table(vocab, oov_buckets)
         rows_in_table = len(vocab) + oov_buckets
         init = tf.keras.initializers.RandomNormal(stddev=0.01)

@@ -281,3 +281,14 @@ def test_a_run_whose_ingestion_accepts_nothing_stops_there_with_the_reasons(tmp_
     assert "accepted none of the 2 event rows" in result.output
     assert "bad_event_type 1" in result.output and "unknown_item 1" in result.output
     assert not (out / "pipeline" / "Transform").exists()
+
+
+def test_warm_start_gives_the_trainer_the_latest_blessed_model():
+    cold = {c.id: c for c in _graph().components}
+    assert "base_model" not in cold["RtrecTrainer"].inputs
+    warm = _graph(warm_start=True)
+    ids = [c.id for c in warm.components]
+    assert ids.index("LatestBlessedModelResolver") < ids.index("RtrecTrainer")
+    by_id = {c.id: c for c in warm.components}
+    assert "base_model" in by_id["RtrecTrainer"].inputs
+    assert "baseline_model" in by_id["Evaluator"].inputs  # the same model is the gate's baseline
