@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from cli import data_commands, noise, pipeline_commands
+from cli import config_commands, data_commands, noise, pipeline_commands
 from cli.common import console
 from rtrec import env as _env  # noqa: F401  (tf-keras before anything imports TensorFlow)
 from serving.model_server.flags import main as serve_model
@@ -29,6 +29,7 @@ for command in (
     pipeline_commands.report,
     pipeline_commands.tensorboard,
     serve_model,
+    config_commands.config,
 ):
     main.add_command(command)
 

@@ -93,6 +93,8 @@ class EvaluationConfig:
     """The blessing gate (components/evaluation) and where blessed models are pushed."""
 
     ks: list[int] = field(default_factory=lambda: [10, 50])
+    """Cut-offs K of the evaluation metrics (recall@K, NDCG@K, ...), in the gate and in the
+    trainer's per-epoch evaluation."""
     min_values: dict[str, float] = field(
         default_factory=lambda: {"recall@10": 0.08, "F1@10": 0.014}
     )
@@ -102,10 +104,12 @@ class EvaluationConfig:
     max_relative_regression: float = 0.05
     """Largest allowed relative drop against the latest blessed model (skipped on a first run)."""
     regression_metrics: list[str] = field(default_factory=lambda: ["recall@10", "NDCG@10", "F1@10"])
+    """Metrics bounded by max_relative_regression against the latest blessed model."""
     serving_root: str = ""
     """Where blessed models are pushed, as <serving_root>/<model_name>/<version>; '' means
     <output_dir>/serving, beside the run that produced them (not the current directory)."""
     model_name: str = "rtrec"
+    """The served model's name (TF Serving's model name; the push folder)."""
     infra_validation: str = ""
     """'' (off), 'docker' or 'kubernetes': load the model in TF Serving before pushing."""
     serving_image_tag: str = "2.16.1"
@@ -117,10 +121,16 @@ class RtrecConfig:
     """Everything a pipeline run needs: inputs, outputs, and each component's settings."""
 
     events: str = ""
+    """Events: a file, a folder (searched recursively) or a glob of CSV / JSONL / Parquet files in
+    the input contract."""
     items: str = ""
+    """The item catalog: a file, folder or glob, like events."""
     output_dir: str = "outputs/run"
+    """Where the run's artifacts, ML Metadata store, report and (by default) pushed models go."""
     pipeline_name: str = "rtrec"
+    """The TFX pipeline's name (in ML Metadata and on Kubeflow)."""
     beam_args: list[str] = field(default_factory=lambda: list(LOCAL_BEAM_ARGS))
+    """Beam pipeline options of every Beam component (always name the runner)."""
     stop_after: str = "pusher"
     """Last component to run (see pipeline.pipeline.STAGES)."""
     ingestion: IngestionConfig = field(default_factory=IngestionConfig)

@@ -25,11 +25,15 @@ class Hyperparameters:
     each; docs/experiments.md has what each default measured)."""
 
     embedding_dim: int = 64
+    """Width of the towers' item and user vectors (before the served bias and affinity columns)."""
     history_length: int = 50
     """Most recent interactions a user vector reads; ingestion pads examples to this length."""
     num_blocks: int = 2
+    """Causal self-attention blocks over the history."""
     num_heads: int = 2
+    """Attention heads per block (must divide embedding_dim)."""
     dropout: float = 0.1
+    """Dropout in the attention blocks and on the history's step inputs."""
     id_dropout: float = 0.3
     """Share of item occurrences whose id embedding is dropped, so the text path learns alone
     (an item nobody has interacted with yet is served by its text)."""
@@ -48,24 +52,40 @@ class Hyperparameters:
     item_bias: bool = True
     """A learned per-item score offset, served as one more vector column."""
     use_user_id: bool = True
+    """Add a hashed user-key embedding (absent for an empty key and dropped for user_id_dropout of
+    training examples, so unknown users are served from their history)."""
     user_id_buckets: int = 20_000
+    """Hash buckets of the user-key embedding."""
     user_id_dropout: float = 0.5
+    """Share of training examples whose user-key embedding is dropped."""
     content_tuning: str = "adapter"
     """How the text path trains: ``frozen`` (projection only), ``adapter`` (a residual
     bottleneck adapter) or ``top_layers`` (the top BERT layers, trainer/content_tuning.py)."""
     adapter_dim: int = 128
+    """Bottleneck width of the adapter (content_tuning='adapter')."""
     top_layers: int = 1
+    """BERT layers that train with content_tuning='top_layers' (the top ones)."""
     negatives: str = "full_catalog"
     """``full_catalog`` softmax, or ``in_batch`` (TFRS ``Retrieval`` + logQ correction) for
     catalogs too large to score at every step."""
     temperature: float = 0.05
+    """Softmax temperature of the retrieval losses; served user vectors carry it in the bias
+    column."""
     logq_correction: bool = True
+    """Subtract log(sampling probability) from in-batch logits (negatives='in_batch'), so popular
+    items are not over-penalised."""
     ranking_weight: float = 0.0
     """Weight of the optional ranking head (predicts the target's event weight); 0: off."""
     item_oov_buckets: int = 10
+    """Hash buckets for ids outside the vocabulary (they get a zero id vector and are served by
+    their text)."""
     batch_size: int = 256
+    """Training examples per step."""
     learning_rate: float = 0.003
+    """Adam's learning rate."""
     epochs: int = 4
+    """Passes over the training split (0 trains nothing: an untrained model, for tests of the
+    gate)."""
     steps_per_epoch: int = 0
     """0 means one pass over the training split per epoch."""
     max_eval_examples: int = 5000
@@ -73,7 +93,9 @@ class Hyperparameters:
     encoder: str = "minilm"
     """Text encoder: ``minilm`` (packaged all-MiniLM-L6-v2) or ``tiny`` (random, for tests)."""
     max_tokens: int = 48
+    """Word pieces of an item text or query the encoder reads (longer ones are cut)."""
     seed: int = 0
+    """Seed of weight initialisation, shuffling and dropout."""
 
     def validate(self) -> Hyperparameters:
         """Reject impossible combinations with a message that says what to change."""

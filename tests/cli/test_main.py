@@ -32,7 +32,7 @@ def test_help_imports_no_heavy_library():
         "from cli.main import main\n"
         "for args in (['--help'], ['run', '--help'], ['demo', '--help'], ['inspect', '--help'],"
         " ['report', '--help'], ['tensorboard', '--help'], ['bench', 'quality', '--help'],"
-        " ['serve-model', '--help']):\n"
+        " ['serve-model', '--help'], ['config', 'show', '--help'], ['config', 'reference', '--help']):\n"
         "    result = CliRunner().invoke(main, args)\n"
         "    assert result.exit_code == 0, result.output\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
