@@ -24,6 +24,7 @@ for command in (
     data_commands.generate,
     data_commands.movielens,
     pipeline_commands.run,
+    pipeline_commands.retrain,
     pipeline_commands.demo,
     pipeline_commands.inspect,
     pipeline_commands.report,

@@ -43,6 +43,33 @@ def _run_pipeline(cfg: config_lib.RtrecConfig) -> float:
 
 
 @click.command()
+@click.option(
+    "--spans", "spans_root", required=True, help="Folder of event spans (span=... folders)."
+)
+@click.option("--items", help="Item catalog file, folder or glob (default: from --config).")
+@click.option("--window", default=7, show_default=True, help="Spans per cycle (the newest ones).")
+@click.option("--config", "config_path", help="YAML or JSON config file.")
+@click.option("--output-dir", help="The run folder kept across cycles (one metadata store).")
+@click.option("--set", "overrides", multiple=True, help="Override a setting: section.field=value.")
+def retrain(spans_root, items, window, config_path, output_dir, overrides) -> None:
+    """One continuous-training cycle: the newest spans, warm-started, gated, pushed."""
+    from pipeline.continuous import cycle_config
+    from rtrec.data.tables import InputError
+
+    cfg = load_config(config_path, overrides, items=items, output_dir=output_dir)
+    if not cfg.items:
+        raise click.UsageError("give --items (or set items in --config)")
+    try:
+        cycle_cfg, cycle = cycle_config(cfg, spans_root, window)
+    except (InputError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    console.print(f"Cycle {cycle['cycle']}: spans {', '.join(cycle['spans'])}", soft_wrap=True)
+    _check_inputs(cycle_cfg)
+    took = _run_pipeline(cycle_cfg)
+    _finish(cycle_cfg, took)
+
+
+@click.command()
 @click.option("--events", help="Events file, folder or glob (CSV, JSONL or Parquet).")
 @click.option("--items", help="Item catalog file, folder or glob.")
 @click.option("--config", "config_path", help="YAML or JSON config file.")
