@@ -50,14 +50,15 @@ def render_summary(console: Console, summary: RunSummary, took: float | None = N
         console.print(
             f"Pipeline time {took:.0f}s ({events['rows_in'] / took:,.0f} input events/s end to end)"
         )
-    if summary.anomalies:
-        for split, found in summary.anomalies.items():
+    for title, anomalies in (("Schema anomalies", summary.anomalies),
+                             ("Drift against the previous run", summary.drift)):  # fmt: skip
+        for split, found in anomalies.items():
             if found:
-                console.print(f"[yellow]Schema anomalies in {split}:[/]")
+                console.print(f"[yellow]{title} in {split}:[/]")
                 for line in found:
                     console.print(f"  {line}")
             else:
-                console.print(f"Schema anomalies in {split}: none")
+                console.print(f"{title} in {split}: none")
     dead = summary.artifacts.get("rtrec.DeadLetter", summary.report_uri)
     console.print(f"Dead letters: {escape(str(dead))}", soft_wrap=True)
     render_gate(console, summary)

@@ -21,6 +21,8 @@ class RunSummary:
     report_uri: str | None = None
     anomalies: dict[str, list[str]] = field(default_factory=dict)
     """Split name -> 'feature: description' for each schema anomaly ExampleValidator found."""
+    drift: dict[str, list[str]] = field(default_factory=dict)
+    """The same for distribution drift against the previous run (DistributionValidator)."""
     artifacts: dict[str, str] = field(default_factory=dict)
     """Artifact type -> URI of its latest artifact."""
     gate: object | None = None
@@ -98,6 +100,9 @@ def load_summary(metadata_path: str) -> RunSummary:
     anomalies_uri = summary.artifacts.get("ExampleAnomalies")
     if anomalies_uri:
         summary.anomalies = _read_anomalies(anomalies_uri)
+    drift = _latest(store, "ExampleAnomalies", "DistributionValidator")
+    if drift is not None:
+        summary.drift = _read_anomalies(drift.uri)
     evaluation = summary.artifacts.get("ModelEvaluation")
     if evaluation:
         from components.evaluation.results import load_gate

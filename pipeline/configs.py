@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from components.evaluation.eval_config import build_eval_config
+from rtrec import features as fk
 from rtrec.config import RtrecConfig
 from trainer.preprocessing import ITEM_MIN_FREQUENCY
 from trainer.task import EVAL_KS, HPARAMS, SESSION_GAP_S
@@ -24,6 +25,16 @@ def eval_config(cfg: RtrecConfig):
     return build_eval_config(
         e.ks, e.min_values, e.min_cold_values, e.max_relative_regression, e.regression_metrics
     )
+
+
+def drift_thresholds(cfg: RtrecConfig) -> dict[str, tuple[str, float]] | None:
+    """The DistributionValidator's comparators from ``cfg.drift`` (None: drift is off)."""
+    if not cfg.drift.enabled:
+        return None
+    return {
+        fk.TARGET_ITEM_ID: ("infinity_norm", cfg.drift.item_linf),
+        fk.TARGET_CATEGORY: ("jensen_shannon_divergence", cfg.drift.category_js),
+    }
 
 
 def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: p) -> dict:
@@ -55,4 +66,5 @@ def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: 
         "serving_image_tag": cfg.evaluation.serving_image_tag,
         "stop_after": cfg.stop_after,
         "warm_start": cfg.trainer.warm_start,
+        "drift_thresholds": drift_thresholds(cfg),
     }

@@ -60,7 +60,8 @@ def link_window(root: str, window: int, into: str) -> list[str]:
 
 
 def cycle_config(cfg: RtrecConfig, spans_root: str, window: int) -> tuple[RtrecConfig, dict]:
-    """The config of the next cycle (its events: the window's files; warm start on) and a
+    """The config of the next cycle (its events: the window's files; warm start and drift checks
+    on) and a
     description of the cycle (folder, spans)."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     cycles = Path(cfg.output_dir) / CYCLES_DIR
@@ -69,7 +70,8 @@ def cycle_config(cfg: RtrecConfig, spans_root: str, window: int) -> tuple[RtrecC
     events = folder / "events"
     used = link_window(spans_root, window, str(events))
     trainer = dataclasses.replace(cfg.trainer, warm_start=True)
-    cycle_cfg = dataclasses.replace(cfg, events=str(events), trainer=trainer)
+    drift = dataclasses.replace(cfg.drift, enabled=True)
+    cycle_cfg = dataclasses.replace(cfg, events=str(events), trainer=trainer, drift=drift)
     return cycle_cfg, {"cycle": number, "folder": str(folder), "spans": used}
 
 

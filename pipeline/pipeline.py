@@ -53,6 +53,40 @@ def _infra_validator(kind: str, image_tag: str, trainer, ingestion):
     )
 
 
+def _previous_statistics():
+    """The latest ExampleStatistics in the metadata store when the run starts: the previous run's
+    (ingestion waits for this node, so the run's own statistics do not exist yet)."""
+    return tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+        statistics=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ExampleStatistics),
+    ).with_id("PreviousStatisticsResolver")
+
+
+def _drift_validator(statistics, previous, thresholds: dict[str, tuple[str, float]]):
+    """DistributionValidator: each feature's distribution against the previous run's (train)."""
+    from tensorflow_metadata.proto.v0 import path_pb2, schema_pb2
+    from tfx.components import DistributionValidator
+    from tfx.proto import distribution_validator_pb2 as dv
+
+    comparators = []
+    for feature, (kind, threshold) in sorted(thresholds.items()):
+        comparator = schema_pb2.FeatureComparator()
+        getattr(comparator, kind).threshold = threshold
+        comparators.append(
+            dv.FeatureComparator(
+                path=path_pb2.Path(step=[feature]), distribution_comparator=comparator
+            )
+        )
+    return DistributionValidator(
+        statistics=statistics.outputs["statistics"],
+        baseline_statistics=previous.outputs["statistics"],
+        config=dv.DistributionValidatorConfig(
+            default_slice_config=dv.DistributionValidatorConfig.DatasetConfig(feature=comparators)
+        ),
+        include_split_pairs=[("train", "train")],
+    ).with_id("DistributionValidator")
+
+
 def create_pipeline(
     pipeline_name: str,
     pipeline_root: str,
@@ -75,6 +109,7 @@ def create_pipeline(
     metadata_connection_config=None,
     stop_after: str = "pusher",
     warm_start: bool = False,
+    drift_thresholds: dict[str, tuple[str, float]] | None = None,
 ) -> tfx.dsl.Pipeline:
     """Build ingestion -> statistics, schema, validation -> Transform -> text vectors -> Trainer
     -> Evaluator (against the latest blessed model) [-> InfraValidator] -> Pusher.
@@ -90,6 +125,10 @@ def create_pipeline(
     ``trainer_config`` is the Trainer's ``custom_config`` (trainer/task.py names its keys).
     ``warm_start`` gives the Trainer the latest blessed model (the Evaluator's baseline) as its
     ``base_model``: continuous training starts from its weights (trainer/warm_start.py).
+    ``drift_thresholds`` (feature -> (``infinity_norm`` | ``jensen_shannon_divergence``,
+    threshold)) adds TFX's DistributionValidator: this run's train split against the previous
+    run's statistics (resolved before this run computes its own), so a span whose items or
+    categories moved is flagged in the anomalies `rtrec inspect` shows.
     """
     if stop_after not in STAGES:
         raise ValueError(f"stop_after={stop_after!r}; choose one of {STAGES}")
@@ -99,6 +138,9 @@ def create_pipeline(
         ingestion_config=ingestion_config_json,
         history_length=history_length,
     ).with_id("EventIngestion")
+    previous = _previous_statistics() if drift_thresholds else None
+    if previous is not None:
+        ingestion.add_upstream_node(previous)  # resolved before this run's statistics exist
     statistics = tfx.components.StatisticsGen(examples=ingestion.outputs["examples"])
     schema = tfx.components.SchemaGen(
         statistics=statistics.outputs["statistics"], infer_feature_shape=True
@@ -106,6 +148,7 @@ def create_pipeline(
     validation = tfx.components.ExampleValidator(
         statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"]
     )
+    drift = _drift_validator(statistics, previous, drift_thresholds) if drift_thresholds else None
     transform = tfx.components.Transform(
         examples=ingestion.outputs["examples"],
         schema=schema.outputs["schema"],
@@ -152,10 +195,10 @@ def create_pipeline(
         ),
     )
     by_stage = [
-        [ingestion],
+        [previous, ingestion] if previous else [ingestion],
         [statistics],
         [schema],
-        [validation],
+        [validation, drift] if drift else [validation],
         [transform],
         [embeddings],
         [baseline, trainer] if warm_start else [trainer],

@@ -74,6 +74,20 @@ class TransformConfig:
 
 
 @dataclass
+class DriftConfig:
+    """Drift between spans: this run's training data against the previous run's (TFX
+    DistributionValidator), for continuous training; anomalies show in `rtrec inspect`."""
+
+    enabled: bool = False
+    """Compare with the previous run's statistics (``rtrec retrain`` turns it on)."""
+    item_linf: float = 0.02
+    """Largest allowed L-infinity distance between the target-item distributions (the biggest
+    change of any one item's share of the targets)."""
+    category_js: float = 0.05
+    """Largest allowed Jensen-Shannon divergence between the target-category distributions."""
+
+
+@dataclass
 class TrainerConfig:
     """Training: the model's typed hyperparameters and the text-vector cache."""
 
@@ -137,6 +151,7 @@ class RtrecConfig:
     transform: TransformConfig = field(default_factory=TransformConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    drift: DriftConfig = field(default_factory=DriftConfig)
 
     @property
     def pipeline_root(self) -> str:
@@ -217,6 +232,7 @@ _SECTIONS = {
     (RtrecConfig, "transform"): TransformConfig,
     (RtrecConfig, "trainer"): TrainerConfig,
     (RtrecConfig, "evaluation"): EvaluationConfig,
+    (RtrecConfig, "drift"): DriftConfig,
     (TrainerConfig, "hparams"): Hyperparameters,
 }
 

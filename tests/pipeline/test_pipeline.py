@@ -292,3 +292,22 @@ def test_warm_start_gives_the_trainer_the_latest_blessed_model():
     by_id = {c.id: c for c in warm.components}
     assert "base_model" in by_id["RtrecTrainer"].inputs
     assert "baseline_model" in by_id["Evaluator"].inputs  # the same model is the gate's baseline
+
+
+def test_drift_compares_this_runs_train_split_with_the_previous_runs():
+    from pipeline.configs import drift_thresholds
+
+    cfg = config_lib.load(None, ["drift.enabled=true", "drift.item_linf=0.1"])
+    thresholds = drift_thresholds(cfg)
+    assert thresholds == {"target_item_id": ("infinity_norm", 0.1),
+                          "target_category": ("jensen_shannon_divergence", 0.05)}  # fmt: skip
+    assert drift_thresholds(config_lib.load(None, [])) is None
+    graph = _graph(drift_thresholds=thresholds)
+    ids = [c.id for c in graph.components]
+    # Resolved before this run's statistics exist: ingestion waits for it.
+    assert ids.index("PreviousStatisticsResolver") < ids.index("EventIngestion")
+    validator = {c.id: c for c in graph.components}["DistributionValidator"]
+    config = str(validator.exec_properties["config"])
+    assert "target_item_id" in config and "infinity_norm" in config and "0.1" in config
+    assert "jensen_shannon_divergence" in config
+    assert "DistributionValidator" not in [c.id for c in _graph().components]
