@@ -307,7 +307,7 @@ def test_drift_compares_this_runs_train_split_with_the_previous_runs():
     # Resolved before this run's statistics exist: ingestion waits for it.
     assert ids.index("PreviousStatisticsResolver") < ids.index("EventIngestion")
     validator = {c.id: c for c in graph.components}["DistributionValidator"]
-    config = str(validator.exec_properties["config"])
+    config = str(validator.exec_properties["distribution_validator_config"])
     assert "target_item_id" in config and "infinity_norm" in config and "0.1" in config
     assert "jensen_shannon_divergence" in config
     assert "DistributionValidator" not in [c.id for c in _graph().components]
