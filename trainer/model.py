@@ -192,17 +192,24 @@ class RtrecModel(tfrs.Model):
         return self.item_vectors(self.catalog_ids, training=training)
 
     def user_vectors(
-        self, features: dict, training: bool = False, query_vectors: tf.Tensor | None = None
+        self,
+        features: dict,
+        training: bool = False,
+        query_vectors: tf.Tensor | None = None,
+        history_vectors: tf.Tensor | None = None,
     ) -> tf.Tensor:
         """Served user vectors [batch, vector_dim] from ``rtrec.features.USER_FEATURES``: the
         L2-normalized tower output, then the temperature column that meets the item bias, then
         the affinity columns (zero for a search). ``query_vectors`` replaces the training
-        lookup of ``QUERY`` (serving encodes the query text in the graph)."""
+        lookup of ``QUERY`` (serving encodes the query text in the graph); ``history_vectors``
+        the item tower's output for the history (serving looks it up in a table built at
+        export, which is the same vectors for a fraction of the work)."""
         history = features[fk.HISTORY_ITEM_IDS]
         mask = tf.not_equal(history, fk.PAD_ITEM)
         if query_vectors is None:
             query_vectors = self.query_lookup(features[fk.QUERY])
-        history_vectors = self.item_tower(history, training=training)
+        if history_vectors is None:
+            history_vectors = self.item_tower(history, training=training)
         cells = visit_cells(features[fk.HISTORY_AGES_S], mask, self.session_gap_s)
         inputs = {**features, fk.QUERY_VECTOR: query_vectors}
         user = tf.math.l2_normalize(

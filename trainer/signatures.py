@@ -37,6 +37,9 @@ _NOW = tf.TensorSpec([None], tf.int64, name=fk.NOW)
 _K = tf.TensorSpec([], tf.int32, name=fk.K)
 _QUERY = tf.TensorSpec([None], tf.string, name=fk.QUERY)
 UNKNOWN_SCORE = float(np.finfo(np.float32).min)
+UNKNOWN_ID = "\x00"
+"""An id no catalog holds (parsed text never contains NUL): its tower output is what the model
+gives any id outside its catalog."""
 """``score`` of a candidate id the model's catalog does not hold: below every real item."""
 
 
@@ -53,6 +56,10 @@ class ServingModule(tf.Module):
         )
         self.index.index(model.catalog_vectors(), model.catalog_ids)
         self.index(tf.zeros([1, model.vector_dim]))  # build it before saving
+        # The item tower's output for every catalog item and, last, for an id it does not know:
+        # a request's history is a lookup instead of the text adapter and projection per step.
+        towers = model.item_tower(tf.concat([model.catalog_ids, [UNKNOWN_ID]], 0))
+        self.history_table = tf.Variable(towers, trainable=False, name="history_table")
 
     def _features(self, ids, types, timestamps, user_key, now, query) -> dict:
         """Validated request -> the towers' user features (``trainer.inputs``)."""
@@ -87,7 +94,12 @@ class ServingModule(tf.Module):
                 lambda: tf.reshape(self.encoder(query), tf.shape(zeros)),
             )
             vectors = tf.where(none[:, None], zeros, encoded)
-        return self.model.user_vectors(features, training=False, query_vectors=vectors)
+        rows = self.model.catalog_rows.lookup(features[fk.HISTORY_ITEM_IDS])
+        unknown = tf.cast(self.model.catalog.size, rows.dtype)
+        history = tf.gather(self.history_table, tf.where(rows < 0, unknown, rows))
+        return self.model.user_vectors(
+            features, training=False, query_vectors=vectors, history_vectors=history
+        )
 
     def _top_k(self, users, features, exclude_ids, k) -> dict:
         k = inputs.checked((k >= 1) & (k <= fk.MAX_K), f"k must be in [1, {fk.MAX_K}]", k)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.tiny_model import toy_examples
+from tests.tiny_model import GAP_S, toy_examples
 from trainer import progress
 from trainer.data import array_dataset
 from trainer.model import RtrecModel
@@ -57,8 +57,8 @@ def test_known_steps_give_an_estimate_from_the_first_epoch():
 
 def test_fit_prints_progress_lines(toy_catalog, tiny_hp, capsys, monkeypatch):
     monkeypatch.setattr(progress, "PROGRESS_EVERY_S", 0.0)
-    hp = replace(tiny_hp, epochs=1, interests=1)
-    model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp)
+    hp = replace(tiny_hp, epochs=1)
+    model = RtrecModel(toy_catalog, toy_catalog.ids, ["view"], hp, GAP_S)
     fit(model, array_dataset(toy_examples(128, seed=3), 64, True), None, hp)
     out = capsys.readouterr().out
     assert "  epoch 1/1 · step 1/2 (50%)" in out and "loss " in out
