@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -131,10 +132,18 @@ def model_config(exported, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def model_server(model_config):
-    """``rtrec serve-model`` in this process for the whole session (loading is the slow part)."""
+def model_server(request):
+    """``rtrec serve-model`` in this process for the whole session (loading is the slow part).
+
+    ``RTREC_TEST_MODEL_URL`` names a server already serving the tiny model's models.config
+    (``model_config``'s layout) instead, to iterate on the gateway without training each run."""
     from serving.client import ModelClient
     from serving.model_server.server import ModelServer, ServerOptions
+
+    if os.environ.get("RTREC_TEST_MODEL_URL"):
+        yield SimpleNamespace(url=os.environ["RTREC_TEST_MODEL_URL"])
+        return
+    model_config = request.getfixturevalue("model_config")
 
     options = ServerOptions(
         model_config_file=str(model_config), rest_api_port=0, rest_api_host="127.0.0.1",
