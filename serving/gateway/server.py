@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import uvicorn
 
@@ -16,6 +17,7 @@ from rtrec.config import RtrecConfig
 from serving.gateway.app import create_app
 from serving.gateway.service import Gateway
 from serving.gateway.settings import Settings
+from serving.gateway.store.factory import SQLITE_PREFIX
 
 log = logging.getLogger("rtrec.gateway")
 
@@ -45,6 +47,8 @@ def resolve_token(cfg: RtrecConfig, insecure: bool) -> str | None:
 def serve(cfg: RtrecConfig, insecure: bool = False) -> None:
     """Open the gateway's parts, serve until interrupted, then close them."""
     settings = Settings.from_config(cfg, resolve_token(cfg, insecure))
+    if cfg.gateway.store.startswith(SQLITE_PREFIX):  # the default's folder, on a first start
+        Path(cfg.gateway.store[len(SQLITE_PREFIX) :]).parent.mkdir(parents=True, exist_ok=True)
     gateway = Gateway.open(settings)
     gw = cfg.gateway
     log.info(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rtrec.config import GatewayConfig, RtrecConfig
 from rtrec.timeline import pseudonym_key
-from serving.gateway.ab import ArmConfig, ExperimentConfig
+from serving.gateway.ab import ArmConfig, ExperimentConfig, ExperimentConfigError
 
 DEFAULT_ARM = ArmConfig("default", "", 1.0)
 """No arms configured: everybody on the newest available version (label '' = latest)."""
@@ -43,7 +43,12 @@ class Settings:
     @classmethod
     def from_config(cls, cfg: RtrecConfig, token: str | None) -> Settings:
         ing, gw = cfg.ingestion, cfg.gateway
-        arms = tuple(ArmConfig(**arm) for arm in gw.arms) or (DEFAULT_ARM,)
+        try:
+            arms = tuple(ArmConfig(**arm) for arm in gw.arms) or (DEFAULT_ARM,)
+        except TypeError as err:
+            raise ExperimentConfigError(
+                f"gateway.arms {gw.arms!r}: each arm is {{name, label, share}} ({err})"
+            ) from None
         return cls(
             gateway=gw,
             key=pseudonym_key(ing.pseudonym_key_env),
