@@ -40,9 +40,9 @@ class ServeModel:
         command = [sys.executable, "-m", "cli.main", "serve-model", "--rest_api_host",
                    "127.0.0.1", "--rest_api_port", str(self.port), "--model_config_file",
                    str(self.config)]  # fmt: skip
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log,
-                                            env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+            self.process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log, env=env)
         with ModelClient(self.url, "rtrec", timeout=5.0, retries=0) as client:
             for version in (1, 2):
                 try:

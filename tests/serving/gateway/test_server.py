@@ -3,6 +3,7 @@ and its demo story runs against it."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,9 +20,7 @@ from tests.tiny_model import BRANDS, TYPES, item_id
 
 
 def _arms() -> str:
-    return "gateway.arms=[" + ", ".join(
-        "{name: %(name)s, label: %(label)s, share: %(share)s}" % arm for arm in ARMS
-    ) + "]"  # fmt: skip
+    return f"gateway.arms={json.dumps(ARMS)}"  # JSON is YAML
 
 
 def gateway_command(model_url: str, root: Path, port: int, *extra: str) -> list[str]:
