@@ -5,7 +5,7 @@ body and parameter, refuse what does not fit with a 422 naming the field, and be
 OpenAPI document at ``/openapi.json`` that schemathesis tests. Endpoints are plain functions,
 which FastAPI runs in its thread pool: the store and model clients are synchronous.
 
-Status codes: 401/403 missing or wrong token on write endpoints; 413 a body over
+Status codes: 400 a body that is not even text; 401/403 missing or wrong token on write endpoints; 413 a body over
 ``gateway.max_body_bytes``; 422 a body or parameter that does not fit the schema, or a batch over
 ``gateway.max_batch_events`` / ``max_batch_items`` (refused whole, nothing written); 503 the
 model server or the store unreachable (``{"detail": "model server unreachable at URL: ..."}``);
@@ -44,6 +44,7 @@ from serving.gateway.store import StoreError, StoreUnavailableError
 log = logging.getLogger(__name__)
 UserId = Path(min_length=1, max_length=ID_CHARS, description="The product's user id (raw).")
 _ERRORS = {
+    400: {"description": "A body that cannot be parsed at all (not UTF-8 text)."},
     401: {"description": "Missing bearer token."},
     403: {"description": "Wrong bearer token."},
     413: {"description": "Body over gateway.max_body_bytes."},
