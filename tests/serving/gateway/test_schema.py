@@ -36,6 +36,23 @@ def gateway_schema(model_server, tmp_path):
     gateway.close()
 
 
+def _fuzz(operation, mode: GenerationMode, summary: collections.Counter) -> None:
+    """EXAMPLES generated requests of one operation and mode, each validated by schemathesis."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def run(case) -> None:
+        response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
+        summary[(operation.label, mode.value, response.status_code)] += 1
+        assert response.status_code < 500, response.text
+
+    try:
+        run()
+    except Unsatisfiable:  # no parameter or body to break (GET /healthz, say)
+        assert mode is GenerationMode.NEGATIVE
+
+
 @pytest.mark.slow
 def test_the_api_meets_its_own_schema(gateway_schema) -> None:
     summary: collections.Counter = collections.Counter()
@@ -43,20 +60,7 @@ def test_the_api_meets_its_own_schema(gateway_schema) -> None:
     assert len(operations) == 8  # events, recommendations, search, items, forget, 3 probes
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))  # fmt: skip
-            def run(case) -> None:
-                response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
-                summary[(operation.label, mode.value, response.status_code)] += 1
-                assert response.status_code < 500, response.text
-
-            try:
-                run()
-            except Unsatisfiable:  # no parameter or body to break (GET /healthz, say)
-                assert mode is GenerationMode.NEGATIVE
-                summary[(operation.label, mode.value, 0)] += 0
+            _fuzz(operation, mode, summary)
     lines = {f"{op} [{mode}] -> {status}": n for (op, mode, status), n in sorted(summary.items())}
     print("\nschemathesis:", sum(summary.values()), "cases", json.dumps(lines, indent=1))
     assert not any(status >= 500 for _, _, status in summary)
