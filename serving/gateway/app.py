@@ -9,8 +9,9 @@ Status codes: 400 a body that is not even text; 401/403 missing or wrong token o
 endpoints; 413 a body over ``gateway.max_body_bytes``; 422 a body or parameter that does not fit
 the schema, or a batch over ``gateway.max_batch_events`` / ``max_batch_items`` (refused whole,
 nothing written); 503 the model server or the store unreachable
-(``{"detail": "model server unreachable at URL: ..."}``); 502 the model server refused a request the gateway built. Row-level rejections of a valid batch
-are in the 200 answer (see ``schemas.py``).
+(``{"detail": "model server unreachable at URL: ..."}``); 502 the model server refused a
+request the gateway built. Row-level rejections of a valid batch are in the 200 answer (see
+``schemas.py``).
 """
 
 from __future__ import annotations
