@@ -142,7 +142,7 @@ class GatewayConfig:
     """Salt of the arm assignment: a new experiment needs a new salt (it reshuffles users)."""
     arms: list[dict[str, Any]] = field(default_factory=list)
     """``[{name, label, share}]``: each arm queries a TF Serving version label; shares sum to
-    1. Empty: one arm, ``default``, on the newest available version."""
+    1. Empty: one arm, ``default``, on the newest available version (label ``@latest``)."""
     version_cache_s: float = 5.0
     """How long a label's resolved version is reused before the status API is asked again."""
     max_batch_events: int = 1000

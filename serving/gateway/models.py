@@ -21,8 +21,9 @@ import numpy as np
 from rtrec import features as fk
 from serving.client import ModelClient, ModelServerError
 
-LATEST = ""
-"""The label of "the newest AVAILABLE version" (an experiment without labels)."""
+LATEST = "@latest"
+"""The pseudo-label of "the newest AVAILABLE version" (an experiment without labels); TF
+Serving labels cannot hold '@', so it never shadows a real one."""
 
 
 class ModelUnavailableError(RuntimeError):
@@ -76,7 +77,7 @@ class ModelAccess:
         if cached is not None and time.monotonic() - cached[1] < self._ttl:
             return cached[0]
         try:
-            rows = self.client.status(label=label or None)
+            rows = self.client.status(label=None if label == LATEST else label)
         except httpx.TransportError as error:
             raise self._unreachable(error) from error
         except ModelServerError as error:
@@ -84,13 +85,13 @@ class ModelAccess:
                 raise self._unreachable(error) from error
             raise ModelUnavailableError(
                 f"model server at {self.url} does not serve model {self.client.model_name!r} "
-                f"label {label or '(latest)'!r}: {error.message}; check models.config's "
+                f"label {label!r}: {error.message}; check models.config's "
                 "version_labels against the gateway's arms"
             ) from error
         available = [int(r["version"]) for r in rows if r.get("state") == "AVAILABLE"]
         if not available:
             raise ModelUnavailableError(
-                f"model {self.client.model_name!r} label {label or '(latest)'!r} at {self.url} "
+                f"model {self.client.model_name!r} label {label!r} at {self.url} "
                 f"has no AVAILABLE version yet ({rows}); wait for it to load"
             )
         version = max(available)

@@ -88,10 +88,10 @@ def reasons(
     if len(history) == 0 or len(items) == 0:
         return [(POPULAR, None)] * len(items)
     cosine = _unit(items) @ _unit(history).T
+    best = cosine.argmax(axis=1)
     out = []
-    for row in cosine:
-        j = int(np.argmax(row))
-        if row[j] <= 0:
+    for j, value in zip(best.tolist(), cosine[np.arange(len(best)), best].tolist()):
+        if value <= 0:
             out.append((POPULAR, None))
         else:
             verb = _VERBS.get(history_types[j], "viewed")

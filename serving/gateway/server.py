@@ -54,7 +54,7 @@ def serve(cfg: RtrecConfig, insecure: bool = False) -> None:
     log.info(
         "rtrec gateway on http://%s:%d: model %s at %s, store %s, event log %s, arms %s",
         gw.host, gw.port, gw.model_name, gw.model_url, gw.store, gw.event_log,
-        ", ".join(f"{a.name}={a.label or 'latest'}:{a.share:g}" for a in settings.experiment.arms),
+        ", ".join(f"{a.name}={a.label}:{a.share:g}" for a in settings.experiment.arms),
     )  # fmt: skip
     try:
         uvicorn.run(create_app(gateway), host=gw.host, port=gw.port, access_log=False,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from rtrec.config import GatewayConfig, RtrecConfig
 from rtrec.timeline import pseudonym_key
 from serving.gateway.ab import ArmConfig, ExperimentConfig, ExperimentConfigError
+from serving.gateway.models import LATEST
 
-DEFAULT_ARM = ArmConfig("default", "", 1.0)
-"""No arms configured: everybody on the newest available version (label '' = latest)."""
+DEFAULT_ARM = ArmConfig("default", LATEST, 1.0)
+"""No arms configured: everybody on the newest available version."""
 EVENTS_PER_STEP = 4
 """Stored events per history step: funnels collapse several events into one step."""
 
