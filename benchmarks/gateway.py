@@ -10,9 +10,7 @@ generator waiting; at most ``--max-in-flight`` outstanding, beyond which a reque
 an error), event ingestion throughput with batches of 1 and of 100, freshness (POST a view of
 the user's top item, then GET until the list reflects it, i.e. leaves it out as seen), and the
 gateway's own time beside the model calls (its ``Server-Timing`` header: app minus model).
-The load generator is ~40 lines of asyncio + httpx rather than locust: an exact fixed-rate
-schedule and latency from the scheduled time are what is measured, and locust's users are
-closed-loop by design.
+The load generators are in ``benchmarks/load.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
-import numpy as np  # noqa: E402
+
+from benchmarks.load import capacity, fixed_rate, quantiles  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "rtrec"
@@ -86,6 +85,11 @@ class Process:
         self.stop()
         raise RuntimeError(f"{command[3]} did not start:\n{log.read_text()[-3000:]}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -93,55 +97,6 @@ class Process:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-
-
-def quantiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50_ms": None, "p99_ms": None, "n": 0}
-    q = np.percentile(np.array(values) * 1000, [50, 99])
-    return {"p50_ms": round(float(q[0]), 2), "p99_ms": round(float(q[1]), 2), "n": len(values)}
-
-
-async def fixed_rate(url: str, users: list[str], rate: float, seconds: float,
-                     max_in_flight: int) -> dict:  # fmt: skip
-    """GET recommendations at ``rate``/s for ``seconds``; latency from each scheduled time."""
-    latencies, overheads, model_ms, errors = [], [], [], []
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
-    async with httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits) as http:
-        in_flight = 0
-
-        async def one(due: float, user: str) -> None:
-            nonlocal in_flight
-            try:
-                answer = await http.get(f"/v1/users/{user}/recommendations", params={"k": 10})
-                if answer.status_code != 200:
-                    errors.append(answer.status_code)
-                    return
-                latencies.append(time.perf_counter() - due)
-                timing = dict(p.split(";dur=") for p in answer.headers["server-timing"].split(", "))
-                app, model = float(timing["app"]), float(timing["model"])
-                overheads.append((app - model) / 1000)
-                model_ms.append(model / 1000)
-            except httpx.HTTPError as error:
-                errors.append(repr(error))
-            finally:
-                in_flight -= 1
-
-        tasks, start = [], time.perf_counter()
-        for i in range(int(rate * seconds)):
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            if in_flight >= max_in_flight:
-                errors.append("generator: too many requests in flight")
-                continue
-            in_flight += 1
-            tasks.append(asyncio.create_task(one(due, random.choice(users))))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    return {"rate": rate, "seconds": round(elapsed, 1), "requests": int(rate * seconds),
-            "errors": len(errors), "error_samples": [str(e) for e in errors[:5]],
-            **quantiles(latencies), "gateway_overhead": quantiles(overheads),
-            "model_calls": quantiles(model_ms)}  # fmt: skip
 
 
 def ingestion(http: httpx.Client, items: list[str], batch: int, batches: int) -> dict:
@@ -217,12 +172,22 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             ingest = [ingestion(http, items, 1, args.small_batches),
                       ingestion(http, items, 100, args.big_batches)]  # fmt: skip
             fresh = freshness(http, args.freshness)
-        latency = asyncio.run(fixed_rate(url, users, args.rate, args.duration, args.max_in_flight))
+        closed = [asyncio.run(capacity(url, users, n, args.capacity_s)) for n in (1, 4)]
+        latency = []
+        for rate in args.rate:
+            before = gateway.cpu_seconds(), server.cpu_seconds()
+            row = asyncio.run(fixed_rate(url, users, rate, args.duration, args.max_in_flight))
+            row["cpu_ms_per_request"] = {
+                name: round(1000 * (proc.cpu_seconds() - start) / row["requests"], 2)
+                for name, proc, start in (("gateway", gateway, before[0]),
+                                          ("model_server", server, before[1]))
+            }  # fmt: skip
+            latency.append(row)
     finally:
         gateway.stop()
         server.stop()
     return {
-        "recommend": latency, "ingestion": ingest, "freshness": fresh,
+        "recommend": latency, "capacity": closed, "ingestion": ingest, "freshness": fresh,
         "model": args.saved_model or "tiny test model", "store": store.split(":")[0],
         "history_length": history_length, "catalog_items": len(items), "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -233,18 +198,28 @@ def print_table(result: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    rec, fresh = result["recommend"], result["freshness"]
+    fresh = result["freshness"]
     table = Table(title=f"rtrec gateway on {result['cpus']} CPUs (load {result['load_average']}),"
                         f" {result['model']}, {result['store']} store")  # fmt: skip
     for column in ("measure", "p50", "p99", "other"):
         table.add_column(column, justify="left" if column in ("measure", "other") else "right")
-    over, model = rec["gateway_overhead"], rec["model_calls"]
-    table.add_row(f"recommendations at {rec['rate']:g}/s for {rec['seconds']}s",
-                  f"{rec['p50_ms']} ms", f"{rec['p99_ms']} ms",
-                  f"{rec['requests']} requests, {rec['errors']} errors")  # fmt: skip
-    table.add_row("  time in model calls", f"{model['p50_ms']} ms", f"{model['p99_ms']} ms", "")
-    table.add_row("  gateway's own time", f"{over['p50_ms']} ms", f"{over['p99_ms']} ms",
-                  "inside the gateway, beside the model calls")  # fmt: skip
+    for rec in result["recommend"]:
+        over, model = rec["gateway_overhead"], rec["model_calls"]
+        cpu = rec["cpu_ms_per_request"]
+        other = (
+            f"{rec['requests']} requests, {rec['errors']} errors; CPU per request: "
+            f"gateway {cpu['gateway']} ms, model server {cpu['model_server']} ms"
+        )
+        table.add_row(f"recommendations at {rec['rate']:g}/s for {rec['seconds']}s",
+                      f"{rec['p50_ms']} ms", f"{rec['p99_ms']} ms", other)  # fmt: skip
+        table.add_row("  time in model calls", f"{model['p50_ms']} ms", f"{model['p99_ms']} ms",
+                      "")  # fmt: skip
+        table.add_row("  gateway's own time", f"{over['p50_ms']} ms", f"{over['p99_ms']} ms",
+                      "inside the gateway, beside the model calls")  # fmt: skip
+    for row in result["capacity"]:
+        table.add_row(f"closed loop, {row['clients']} client(s)", f"{row['p50_ms']} ms",
+                      f"{row['p99_ms']} ms", f"{row['rps']} requests/s sustained, "
+                      f"{row['errors']} errors")  # fmt: skip
     table.add_row("freshness (POST, then GET reflects it)", f"{fresh['p50_ms']} ms",
                   f"{fresh['p99_ms']} ms", f"{fresh['n']} trials, {fresh['errors']} errors, "
                   f"{fresh['stale_reads']} stale reads")  # fmt: skip
@@ -264,8 +239,15 @@ def main(argv: list[str] | None = None) -> dict:
         help="the export's trainer.hparams.history_length (--saved-model)",
     )
     parser.add_argument("--store", help="store URL (default: SQLite in a temp dir)")
-    parser.add_argument("--rate", type=float, default=100.0, help="recommendations per second")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds at that rate")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        nargs="+",
+        default=[100.0],
+        help="recommendations per second (several: one run each)",
+    )
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds at each rate")
+    parser.add_argument("--capacity-s", type=float, default=10.0, help="closed-loop seconds")
     parser.add_argument("--max-in-flight", type=int, default=200)
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--small-batches", type=int, default=500, help="POSTs of 1 event")
