@@ -71,10 +71,10 @@ class EventLog:
 
     def append_events(self, rows: Sequence[dict[str, Any]], at: float | None = None) -> Path:
         """Append event rows (contract columns) durably; returns the file written."""
-        return self._append(self.path(EVENTS_DIR, at or time.time()), _lines(rows))
+        return self._append(self.path(EVENTS_DIR, time.time() if at is None else at), _lines(rows))
 
     def append_items(self, rows: Sequence[dict[str, Any]], at: float | None = None) -> Path:
-        return self._append(self.path(ITEMS_DIR, at or time.time()), _lines(rows))
+        return self._append(self.path(ITEMS_DIR, time.time() if at is None else at), _lines(rows))
 
     def append_tombstone(self, user_key: str, at: float) -> Path:
         return self._append(self.tombstones_path, tombstone_line(user_key, at))

@@ -84,6 +84,8 @@ def ingested_history(events: str, items: str, root: Path, probe_at: float) -> di
     pipeline = beam.Pipeline(options=PipelineOptions(LOCAL_BEAM_ARGS))
     report = run_ingestion(events, items, cfg, 5, pipeline, *uris)
     assert report["reconciled"]["events"]
+    assert report["events"]["rejected_total"] == 0  # what the gateway accepted, ingestion does
+    assert report["events"]["duplicates_removed"] == 0 and report["items"]["rejected_total"] == 0
     files = glob.glob(str(out / "examples" / "Split-*" / "*.gz"))
     for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
         example = tf.train.Example.FromString(record.numpy()).features.feature
@@ -109,9 +111,14 @@ def test_parity_with_the_beam_ingestion_of_the_gateways_own_log(
     make_gateway, tmp_path: Path
 ) -> None:
     client, gw = make_gateway(f"sqlite:///{tmp_path / 'gw.db'}")
-    post_story(client)
+    t0 = post_story(client)
+    added = {"item_id": "lamp-added", "title": "acme lamp model 11", "category": "Home|lamp"}
+    assert client.post("/v1/items", json={"items": [added]}).json()["accepted"] == 1
+    late = ev("pat", "lamp-added", t0 + GAP + 250, "add_to_cart")
+    assert client.post("/v1/events", json={"events": [late]}).json()["accepted"] == 1
     sent = sent_history(client, gw, "pat")
-    items = tmp_path / "items.csv"
+    assert "lamp-added" in sent[0]
+    items = tmp_path / "log" / "items" / "catalog.csv"  # the catalog beside the added items
     with open(items, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["item_id", "title"])
@@ -119,7 +126,8 @@ def test_parity_with_the_beam_ingestion_of_the_gateways_own_log(
     probe_at = time.time() + 5
     probe = tmp_path / "log" / "events" / "probe.csv"
     probe.write_text(f"user_id,item_id,event_type,timestamp\npat,tent-0,view,{probe_at}\n")
-    history = ingested_history(str(tmp_path / "log" / "events"), str(items), tmp_path, probe_at)
+    history = ingested_history(str(tmp_path / "log" / "events"), str(items.parent), tmp_path,
+                               probe_at)  # fmt: skip
     assert b"" not in history[fk.HISTORY_ITEM_IDS]  # a full history: nothing padded
     assert [x.decode() for x in history[fk.HISTORY_ITEM_IDS]] == sent[0]
     assert [x.decode() for x in history[fk.HISTORY_EVENT_TYPES]] == sent[1]
