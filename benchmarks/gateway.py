@@ -177,8 +177,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         for rate in args.rate:
             before = gateway.cpu_seconds(), server.cpu_seconds()
             row = asyncio.run(fixed_rate(url, users, rate, args.duration, args.max_in_flight))
-            row["cpu_ms_per_request"] = {
-                name: round(1000 * (proc.cpu_seconds() - start) / row["requests"], 2)
+            row["cpu_ms_per_request"] = {  # per answered request: errors cost CPU too
+                name: round(1000 * (proc.cpu_seconds() - start) / max(row["n"], 1), 2)
                 for name, proc, start in (("gateway", gateway, before[0]),
                                           ("model_server", server, before[1]))
             }  # fmt: skip

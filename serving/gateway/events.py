@@ -72,7 +72,7 @@ def _fields(event: EventIn) -> dict[str, str]:
 def log_row(raw_user_id: str, event: Event, request_id: str) -> dict:
     """The accepted event in the input contract, as the event log stores it."""
     row = {
-        c.USER_ID: raw_user_id,
+        c.USER_ID: raw_user_id.strip(),
         c.ITEM_ID: event.item,
         c.EVENT_TYPE: event.event_type,
         c.TIMESTAMP: event.ts,

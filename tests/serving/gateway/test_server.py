@@ -110,3 +110,26 @@ def test_the_demo_story_runs_against_a_served_gateway(gateway_process) -> None:
     assert story["new_item"] in [i["item_id"] for i in story["with_new_item"]]
     assert "because you" in text and "new item" in text
     assert httpx.get(gateway_process.url + "/readyz").json()["status"] == "ready"
+
+
+def test_ab_report_reads_the_gateways_impressions(make_gateway, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    url = f"sqlite:///{tmp_path / 'ab.db'}"
+    client, _ = make_gateway(url)
+    for n in range(6):
+        shown = client.get(f"/v1/users/ab{n}/recommendations", params={"k": 2}).json()
+        if n % 2:
+            click = {"user_id": f"ab{n}", "item_id": shown["items"][0]["item_id"],
+                     "event_type": "click", "timestamp": time.time(),
+                     "request_id": shown["request_id"]}  # fmt: skip
+            assert client.post("/v1/events", json={"events": [click]}).json()["attributed"] == 1
+    out = tmp_path / "ab.json"
+    done = CliRunner().invoke(main, ["ab-report", "--store", url, "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    report = json.loads(out.read_text())
+    assert report["total_impressions"] == 6
+    assert sum(arm["clicks"] for arm in report["arms"]) == 3
+    assert "CTR" in done.output
