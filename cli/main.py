@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from cli import config_commands, data_commands, noise, pipeline_commands
+from cli import config_commands, data_commands, noise, pipeline_commands, serving_commands
 from cli.common import console
 from rtrec import env as _env  # noqa: F401  (tf-keras before anything imports TensorFlow)
 from serving.model_server.flags import main as serve_model
@@ -31,6 +31,8 @@ for command in (
     pipeline_commands.tensorboard,
     serve_model,
     config_commands.config,
+    serving_commands.gateway,
+    serving_commands.ab_report,
 ):
     main.add_command(command)
 

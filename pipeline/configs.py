@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from components.evaluation.eval_config import build_eval_config
 from rtrec import features as fk
@@ -37,6 +37,14 @@ def drift_thresholds(cfg: RtrecConfig) -> dict[str, tuple[str, float]] | None:
     }
 
 
+def _resolved(cfg: RtrecConfig, resolve: Callable[[str], str]):
+    """The ingestion settings with the tombstone path resolved like the other inputs."""
+    stones = cfg.ingestion.tombstones
+    if stones and not any(ch in stones for ch in "*?["):
+        stones = resolve(stones)
+    return replace(cfg.ingestion, tombstones=stones)
+
+
 def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: p) -> dict:
     """Keyword arguments of ``create_pipeline``; ``resolve`` maps local paths (e.g. abspath)."""
     cache = cfg.trainer.embedding_cache_dir
@@ -46,7 +54,7 @@ def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: 
         "pipeline_root": resolve(cfg.pipeline_root),
         "events": cfg.events if "*" in cfg.events else resolve(cfg.events),
         "items": cfg.items if "*" in cfg.items else resolve(cfg.items),
-        "ingestion_config_json": json.dumps(asdict(cfg.ingestion), sort_keys=True),
+        "ingestion_config_json": json.dumps(asdict(_resolved(cfg, resolve)), sort_keys=True),
         "history_length": hp.history_length,
         "preprocessing_fn": PREPROCESSING_FN,
         "transform_config": {ITEM_MIN_FREQUENCY: cfg.transform.item_min_frequency},

@@ -63,6 +63,11 @@ class IngestionConfig:
     """Environment variable holding the user-id hashing key (never stored in metadata)."""
     max_text_chars: int = c.MAX_TEXT_CHARS
     """Item text and queries longer than this are truncated (and counted)."""
+    tombstones: str = ""
+    """Tombstone file(s) of forgotten users (JSON Lines of ``{"user_key": pseudonym}``, written
+    by the gateway's ``DELETE /v1/users/{id}`` to ``<gateway.event_log>/tombstones.jsonl``; a
+    glob for several): every event of those users is dropped from every span and split (counted
+    as ``forgotten_events``). A missing file means none yet; '' reads none."""
 
 
 @dataclass
@@ -131,6 +136,49 @@ class EvaluationConfig:
 
 
 @dataclass
+class GatewayConfig:
+    """The real-time gateway (serving/gateway): where it listens, what it talks to, its limits.
+
+    The rules it shares with training (pseudonym key, session gap, event weights, clock skew,
+    bot rate, text limits) are read from ``ingestion`` and the history length from
+    ``trainer.hparams``: one home per setting.
+    """
+
+    model_url: str = "http://127.0.0.1:8501"
+    """TF Serving's (or ``rtrec serve-model``'s) REST address."""
+    model_name: str = "rtrec"
+    """The model's name on the model server (``--model_name`` / ``models.config``)."""
+    model_timeout_s: float = 2.0
+    """Timeout of one model-server call; a server that does not answer makes a 503."""
+    store: str = "sqlite:///outputs/gateway/gateway.db"
+    """Online store: ``sqlite:///PATH`` (one host) or ``redis://HOST:PORT/DB`` (replicas)."""
+    event_log: str = "outputs/gateway/events"
+    """Folder of the durable logs in the input contract: ``events/span=<UTC day>/``,
+    ``items/span=<UTC day>/`` and ``tombstones.jsonl``, for the next pipeline run."""
+    host: str = "127.0.0.1"
+    """Interface the gateway listens on (``0.0.0.0`` in a container)."""
+    port: int = 8000
+    """The gateway's HTTP port."""
+    token_env: str = "RTREC_GATEWAY_TOKEN"
+    """Environment variable with the bearer token that write endpoints require."""
+    experiment: str = "default"
+    """Name of the A/B experiment (reports); with ``salt`` and ``arms``."""
+    salt: str = "rtrec-default"
+    """Salt of the arm assignment: a new experiment needs a new salt (it reshuffles users)."""
+    arms: list[dict[str, Any]] = field(default_factory=list)
+    """``[{name, label, share}]``: each arm queries a TF Serving version label; shares sum to
+    1. Empty: one arm, ``default``, on the newest available version (label ``@latest``)."""
+    version_cache_s: float = 5.0
+    """How long a label's resolved version is reused before the status API is asked again."""
+    max_batch_events: int = 1000
+    """Largest ``POST /v1/events`` batch; a longer one is refused whole (422)."""
+    max_batch_items: int = 100
+    """Largest ``POST /v1/items`` batch (each item is embedded by the model server)."""
+    max_body_bytes: int = 1_048_576
+    """Larger request bodies are refused with 413 before they are read."""
+
+
+@dataclass
 class RtrecConfig:
     """Everything a pipeline run needs: inputs, outputs, and each component's settings."""
 
@@ -152,6 +200,7 @@ class RtrecConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
 
     @property
     def pipeline_root(self) -> str:
@@ -233,6 +282,7 @@ _SECTIONS = {
     (RtrecConfig, "trainer"): TrainerConfig,
     (RtrecConfig, "evaluation"): EvaluationConfig,
     (RtrecConfig, "drift"): DriftConfig,
+    (RtrecConfig, "gateway"): GatewayConfig,
     (TrainerConfig, "hparams"): Hyperparameters,
 }
 

@@ -41,13 +41,26 @@ ITEM_REJECT_REASONS: tuple[str, ...] = (
     CONFLICTING_DUPLICATE,
 )
 
+# Why the gateway's event API refuses a row that is valid by itself (besides the reasons above).
+DUPLICATE = "duplicate"
+"""An exact repeat of an event the user already has: a retried batch is applied once."""
+BOT = "bot"
+"""The event would put more than ``bot_max_events_per_minute`` of the user's in one minute."""
+FORGOTTEN_USER = "forgotten_user"
+"""The user was forgotten (``DELETE /v1/users/{id}``): no new history is kept for them."""
+GATEWAY_REJECT_REASONS: tuple[str, ...] = (*EVENT_REJECT_REASONS, DUPLICATE, BOT, FORGOTTEN_USER)
+
 # Counter names. Event rows reconcile as:
 #   events_in == events_accepted + sum(rejected.*) + duplicates_removed + bot_filtered
+#                + forgotten_events
 EVENTS_IN = "events_in"
 EVENTS_ACCEPTED = "events_accepted"
 DUPLICATES_REMOVED = "duplicates_removed"
 BOT_FILTERED = "bot_filtered"
 BOT_USERS = "bot_users"
+FORGOTTEN_EVENTS = "forgotten_events"
+"""Events of users with a tombstone (``ingestion.tombstones``), dropped before anything else."""
+FORGOTTEN_USERS = "forgotten_users"
 CLAMPED_TIMESTAMPS = "clamped_timestamps"
 TRUNCATED_QUERIES = "truncated_queries"
 REJECTED_PREFIX = "rejected."

@@ -51,13 +51,12 @@ def toy_examples(n: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.fixture(scope="session")
-def encoder() -> BertTextEncoder:
+def make_encoder() -> BertTextEncoder:
     return BertTextEncoder(EncoderSpec("tiny", max_tokens=16))
 
 
-@pytest.fixture(scope="session")
-def toy_catalog(encoder) -> Catalog:
+def make_catalog(encoder: BertTextEncoder) -> Catalog:
+    """Four product types of ten items; texts "<brand> <type> model <j>"."""
     ids = [item_id(t, j) for t in range(N_TYPES) for j in range(PER_TYPE)]
     texts = [
         f"{BRANDS[j % len(BRANDS)]} {TYPES[t]} model {j}"
@@ -72,8 +71,7 @@ def toy_catalog(encoder) -> Catalog:
     return Catalog(ids, texts, texts, counts, content, categories)
 
 
-@pytest.fixture(scope="session")
-def tiny_hp() -> Hyperparameters:
+def make_hparams() -> Hyperparameters:
     return Hyperparameters(
         embedding_dim=16, history_length=LENGTH, num_heads=2, batch_size=64, epochs=6,
         learning_rate=0.01, user_id_buckets=64, encoder="tiny", max_tokens=16,
@@ -81,8 +79,8 @@ def tiny_hp() -> Hyperparameters:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def trained(toy_catalog, tiny_hp) -> tuple[RtrecModel, dict]:
+def train_model(toy_catalog: Catalog, tiny_hp: Hyperparameters) -> tuple[RtrecModel, dict]:
+    """The tiny model trained on planted histories (the last two items never trained on)."""
     vocab = toy_catalog.ids[:-2]  # the last two items are never trained on: cold items
     model = RtrecModel(toy_catalog, vocab, ["click", "view"], tiny_hp, GAP_S)
     train = toy_examples(2000, seed=0)
@@ -90,6 +88,26 @@ def trained(toy_catalog, tiny_hp) -> tuple[RtrecModel, dict]:
     train = {k: v[keep] for k, v in train.items()}
     report = fit(model, array_dataset(train, tiny_hp.batch_size, True), None, tiny_hp)
     return model, report
+
+
+@pytest.fixture(scope="session")
+def encoder() -> BertTextEncoder:
+    return make_encoder()
+
+
+@pytest.fixture(scope="session")
+def toy_catalog(encoder) -> Catalog:
+    return make_catalog(encoder)
+
+
+@pytest.fixture(scope="session")
+def tiny_hp() -> Hyperparameters:
+    return make_hparams()
+
+
+@pytest.fixture(scope="session")
+def trained(toy_catalog, tiny_hp) -> tuple[RtrecModel, dict]:
+    return train_model(toy_catalog, tiny_hp)
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,8 @@ class IngestionParams:
     event_weights: tuple[tuple[str, float], ...]
     eval_fraction: float
     eval_cutoff: float | None
+    forgotten: frozenset[str] = frozenset()
+    """Pseudonyms with a tombstone (``ingestion.tombstones``): all their events are dropped."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def _first_item(keyed: tuple[str, Iterable[Item]]):
 
 @beam.typehints.with_output_types(Any)
 class _UserTimeline(beam.DoFn):
-    """Dedupe, drop bots, sort, sessionize and collapse one user's events into interactions."""
+    """Drop forgotten users; dedupe, drop bots, sort, sessionize and collapse one user's events
+    into interactions."""
 
     def __init__(self, params: IngestionParams):
         self.params = params
@@ -127,6 +130,10 @@ class _UserTimeline(beam.DoFn):
 
     def process(self, keyed):
         user, events = keyed
+        if user in self.params.forgotten:
+            yield beam.pvalue.TaggedOutput("counts", (r.FORGOTTEN_EVENTS, len(list(events))))
+            yield beam.pvalue.TaggedOutput("counts", (r.FORGOTTEN_USERS, 1))
+            return
         events, duplicates = history.dedupe(events)
         if duplicates:
             yield beam.pvalue.TaggedOutput("counts", (r.DUPLICATES_REMOVED, duplicates))

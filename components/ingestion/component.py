@@ -36,6 +36,7 @@ from components.ingestion.sources import check_inputs
 from rtrec import contract as c
 from rtrec.config import IngestionConfig
 from rtrec.timeline import pseudonym_key
+from rtrec.tombstones import read_tombstones
 from rtrec.validation import parse_timestamp
 
 SPLITS = ("train", "eval")
@@ -70,6 +71,7 @@ def resolve_params(
         event_weights=tuple(sorted(cfg.event_weights.items())),
         eval_fraction=cfg.eval_fraction,
         eval_cutoff=_time(cfg.eval_cutoff, None),
+        forgotten=read_tombstones(cfg.tombstones),
     )
 
 

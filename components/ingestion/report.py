@@ -32,6 +32,8 @@ def build_report(counts: dict[str, int], cutoff: float) -> dict:
         "duplicates_removed": get(r.DUPLICATES_REMOVED, 0),
         "bot_filtered": get(r.BOT_FILTERED, 0),
         "bot_users": get(r.BOT_USERS, 0),
+        "forgotten_events": get(r.FORGOTTEN_EVENTS, 0),
+        "forgotten_users": get(r.FORGOTTEN_USERS, 0),
         "clamped_timestamps": get(r.CLAMPED_TIMESTAMPS, 0),
         "truncated_queries": get(r.TRUNCATED_QUERIES, 0),
     }
@@ -48,6 +50,7 @@ def build_report(counts: dict[str, int], cutoff: float) -> dict:
         + events["rejected_total"]
         + events["duplicates_removed"]
         + events["bot_filtered"]
+        + events["forgotten_events"]
     )
     item_sum = items["accepted"] + items["rejected_total"] + items["duplicates_removed"]
     return {
@@ -76,7 +79,7 @@ def check_reconciled(report: dict) -> None:
             part = report[side]
             raise ReconciliationError(
                 f"{side}: {part['rows_in']} rows in, but accepted + rejected + duplicates"
-                f"{' + bots' if side == 'events' else ''} does not match: {part}"
+                f"{' + bots + forgotten' if side == 'events' else ''} does not match: {part}"
             )
 
 

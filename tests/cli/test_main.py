@@ -15,7 +15,7 @@ from cli.main import main
 from cli.noise import python_warning_args
 
 COMMANDS = ("", "run", "retrain", "demo", "inspect", "report", "tensorboard", "bench quality",
-            "serve-model", "config show", "config reference")  # fmt: skip
+            "serve-model", "gateway", "ab-report", "config show", "config reference")  # fmt: skip
 HEAVY = ("tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow")
 
 

@@ -45,3 +45,16 @@ def test_a_saved_config_loads_back_identically(tmp_path):
 def test_bad_settings_are_refused_naming_them(override, message):
     with pytest.raises(ValueError, match=message):
         config_lib.load(None, [override])
+
+
+def test_the_gateway_section_loads_with_arms_and_the_tombstone_setting():
+    cfg = config_lib.load(
+        None,
+        ["gateway.arms=[{name: control, label: stable, share: 0.9}, "
+         "{name: canary, label: canary, share: 0.1}]", "gateway.port=9000",
+         "ingestion.tombstones=outputs/gateway/events/tombstones.jsonl"],
+    )  # fmt: skip
+    assert cfg.gateway.arms[1] == {"name": "canary", "label": "canary", "share": 0.1}
+    assert cfg.gateway.port == 9000 and cfg.ingestion.tombstones.endswith("tombstones.jsonl")
+    with pytest.raises(ValueError, match="config.gateway.max_batch_events must be int"):
+        config_lib.load(None, ["gateway.max_batch_events=many"])

@@ -194,3 +194,41 @@ def test_an_ingestion_that_accepts_nothing_stops_with_the_reasons(tmp_path):
         _ingest_files(tmp_path, events, ITEMS.encode())
     assert "bad_event_type 1" in str(err.value) and "unknown_item 1" in str(err.value)
     assert os.path.exists(tmp_path / "out" / "report" / "report.json")
+
+
+def test_a_forgotten_users_events_are_dropped_from_every_split(world, csv_run, tmp_path):
+    """A tombstone (as the gateway's DELETE /v1/users writes it) removes the user from train
+    and eval; the report counts the dropped rows and still reconciles."""
+    from rtrec.timeline import pseudonym_key, pseudonymize
+    from rtrec.tombstones import tombstone_line
+
+    report, out = csv_run
+    key = pseudonym_key(IngestionConfig().pseudonym_key_env)
+    examples = {s: _examples(out, s) for s in ("train", "eval")}
+    users = [_values(ex, fk.USER_KEY)[0].decode() for s in examples for ex in examples[s]]
+    paths = write_world(world, str(tmp_path / "data"), "csv")
+    with open(paths["events"], encoding="utf-8") as handle:
+        raw_ids = {line.split(",", 1)[0] for line in handle.readlines()[1:]}
+    by_key = {pseudonymize(raw, key): raw for raw in raw_ids}
+    victim = max((u for u in set(users) if u in by_key), key=users.count)
+    stones = tmp_path / "tombstones.jsonl"
+    stones.write_bytes(tombstone_line(victim, 1.0))
+    uris = [str(tmp_path / "out" / name) for name in ("examples", "catalog", "dead", "report")]
+    pipeline = beam.Pipeline(options=PipelineOptions(LOCAL_BEAM_ARGS))
+    cfg = IngestionConfig(now=NOW, tombstones=str(stones))
+    forgotten = run_ingestion(paths["events"], paths["items"], cfg, 50, pipeline, *uris)
+    assert forgotten["reconciled"] == {"events": True, "items": True}
+    assert forgotten["events"]["forgotten_users"] == 1
+    assert forgotten["events"]["forgotten_events"] > 0
+    kept_rows = ("accepted", "duplicates_removed", "bot_filtered")
+    assert sum(forgotten["events"][k] for k in kept_rows) == (
+        sum(report["events"][k] for k in kept_rows) - forgotten["events"]["forgotten_events"]
+    )  # the user's rows are counted once, as forgotten, before dedupe and the bot rule
+    assert forgotten["events"]["accepted"] < report["events"]["accepted"]
+    kept = [
+        _values(ex, fk.USER_KEY)[0].decode()
+        for split in ("train", "eval")
+        for ex in _examples(str(tmp_path / "out"), split)
+    ]
+    assert victim not in kept
+    assert len(kept) == len(users) - users.count(victim)  # (the cutoff may move an example)

@@ -1,0 +1,86 @@
+"""Bounded load generators on loopback: a fixed-rate open loop and a closed loop (asyncio + httpx).
+
+Written by hand rather than with locust: the measurement needs an exact fixed-rate schedule with
+latency counted from each request's scheduled time (a stall is not hidden by the generator
+waiting for it, i.e. no coordinated omission), and locust's users are closed loops by design.
+Both generators stop by themselves: a fixed number of requests, or a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import httpx
+import numpy as np
+
+
+def quantiles(values: list[float]) -> dict:
+    if not values:
+        return {"p50_ms": None, "p99_ms": None, "n": 0}
+    q = np.percentile(np.array(values) * 1000, [50, 99])
+    return {"p50_ms": round(float(q[0]), 2), "p99_ms": round(float(q[1]), 2), "n": len(values)}
+
+
+async def fixed_rate(url: str, users: list[str], rate: float, seconds: float,
+                     max_in_flight: int) -> dict:  # fmt: skip
+    """GET recommendations at ``rate``/s for ``seconds``; latency from each scheduled time."""
+    latencies, overheads, model_ms, errors = [], [], [], []
+    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+    async with httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits) as http:
+        in_flight = 0
+
+        async def one(due: float, user: str) -> None:
+            nonlocal in_flight
+            try:
+                answer = await http.get(f"/v1/users/{user}/recommendations", params={"k": 10})
+                if answer.status_code != 200:
+                    errors.append(answer.status_code)
+                    return
+                latencies.append(time.perf_counter() - due)
+                timing = dict(p.split(";dur=") for p in answer.headers["server-timing"].split(", "))
+                app, model = float(timing["app"]), float(timing["model"])
+                overheads.append((app - model) / 1000)
+                model_ms.append(model / 1000)
+            except httpx.HTTPError as error:
+                errors.append(repr(error))
+            finally:
+                in_flight -= 1
+
+        tasks, start = [], time.perf_counter()
+        for i in range(int(rate * seconds)):
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            if in_flight >= max_in_flight:
+                errors.append("generator: too many requests in flight")
+                continue
+            in_flight += 1
+            tasks.append(asyncio.create_task(one(due, random.choice(users))))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return {"rate": rate, "seconds": round(elapsed, 1), "requests": int(rate * seconds),
+            "errors": len(errors), "error_samples": [str(e) for e in errors[:5]],
+            **quantiles(latencies), "gateway_overhead": quantiles(overheads),
+            "model_calls": quantiles(model_ms)}  # fmt: skip
+
+
+async def capacity(url: str, users: list[str], clients: int, seconds: float) -> dict:
+    """Closed loop: ``clients`` each send the next request when the last answered; the rate
+    this machine sustains now, and the latency without queueing (one client)."""
+    latencies, errors = [], 0
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
+        end = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < end:
+                started = time.perf_counter()
+                answer = await http.get(f"/v1/users/{random.choice(users)}/recommendations",
+                                        params={"k": 10})  # fmt: skip
+                errors += answer.status_code != 200
+                latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*[worker() for _ in range(clients)])
+    return {"clients": clients, "rps": round(len(latencies) / seconds, 1), "errors": errors,
+            **quantiles(latencies)}  # fmt: skip
