@@ -14,7 +14,9 @@ from cli import pipeline_commands
 from cli.main import main
 from cli.noise import python_warning_args
 
-HEAVY = ("tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow")
+HEAVY = (
+    "tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow", "kfp",
+)  # fmt: skip
 
 
 def _python(code: str, cwd: str | None = None) -> subprocess.CompletedProcess:
@@ -32,7 +34,7 @@ def test_help_imports_no_heavy_library():
         "from cli.main import main\n"
         "for args in (['--help'], ['run', '--help'], ['demo', '--help'], ['inspect', '--help'],"
         " ['report', '--help'], ['tensorboard', '--help'], ['bench', 'quality', '--help'],"
-        " ['serve-model', '--help']):\n"
+        " ['serve-model', '--help'], ['compile-kubeflow', '--help']):\n"
         "    result = CliRunner().invoke(main, args)\n"
         "    assert result.exit_code == 0, result.output\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
