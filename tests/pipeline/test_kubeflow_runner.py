@@ -8,6 +8,8 @@ with, and the JSON by Vertex AI's ``PipelineJob`` (offline: nothing is submitted
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -167,3 +169,13 @@ def test_compile_kubeflow_command(tmp_path):
     assert refused.exit_code == 2 and "relative paths mean nothing" in refused.output
     bad_gpu = CliRunner().invoke(main, [*args[:-1], "-1"])
     assert bad_gpu.exit_code == 2 and "-1" in bad_gpu.output
+
+
+def test_the_documented_production_config_compiles(tmp_path):
+    """docs/production.md's rtrec-kubeflow.yaml, as written there."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "production.md").read_text()
+    block = re.search(r"\(`rtrec-kubeflow.yaml`\):\n\n```yaml\n(.*?)```", doc, re.S).group(1)
+    (tmp_path / "rtrec-kubeflow.yaml").write_text(block)
+    cfg = config_lib.load(str(tmp_path / "rtrec-kubeflow.yaml"))
+    path = compile_pipeline(cfg, IMAGE, str(tmp_path / "rtrec.yaml"), gpus=1)
+    assert cfg.beam.runner == "dataflow" and "--runner=DataflowRunner" in Path(path).read_text()
