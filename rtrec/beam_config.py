@@ -96,11 +96,7 @@ class BeamConfig:
         if self.runner not in RUNNERS:
             raise ValueError(f"runner={self.runner!r}; use one of {', '.join(RUNNERS)}")
         mine = {"dataflow": _DATAFLOW_FIELDS, "flink": _PORTABLE_FIELDS, "spark": _PORTABLE_FIELDS}
-        stray = [
-            name
-            for name, owner in _OWNER.items()
-            if getattr(self, name) and name not in mine.get(self.runner, ())
-        ]
+        stray = [n for n in _OWNER if getattr(self, n) and n not in mine.get(self.runner, ())]
         if stray:
             owners = "/".join(sorted({_OWNER[n] for n in stray}))
             raise ValueError(
