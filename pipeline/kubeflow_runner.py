@@ -9,6 +9,10 @@ rtrec (Dataflow, a DOCKER environment) run the same image unless it names anothe
 GPUs reach the Trainer and the TextEmbedder through TFX's ``with_platform_config``: for
 KubeflowV2DagRunner that is KFP's container ``ResourceSpec``, which TFX 1.16 copies into each
 executor's ``container.resources`` (tfx/orchestration/kubeflow/v2/step_builder.py).
+
+Ingestion hashes user ids with the key the gateway uses. TFX cannot give a pod a Kubernetes
+Secret, so the YAML package carries KFP's Kubernetes platform spec (the format kfp-kubernetes'
+``use_secret_as_env`` writes) that sets the key's variable from the Secret on EventIngestion.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ DEFAULT_ACCELERATOR = "nvidia.com/gpu"
 """Kubeflow Pipelines on Kubernetes: the device plugin's resource name. Vertex AI Pipelines
 names a machine's GPUs instead (NVIDIA_TESLA_T4, NVIDIA_L4, ...)."""
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+PSEUDONYM_SECRET = "rtrec-pseudonym"
+"""The Secret (key ``key``) holding the pseudonym key; serving/gateway/k8s reads the same one."""
 
 
 def gpu_resources(count: int, accelerator: str = DEFAULT_ACCELERATOR) -> ResourceSpec:
@@ -69,6 +75,17 @@ def check_portable(cfg: RtrecConfig) -> None:
         )
 
 
+def secret_env_platform_spec(
+    spec: dict, component: str, secret: str, key: str, env_var: str
+) -> dict:
+    """KFP's Kubernetes platform spec setting ``env_var`` from ``secret``'s ``key`` in the pod
+    of ``component`` (kfp-kubernetes ``use_secret_as_env``'s format; KFP backend >= 2.0)."""
+    label = spec["components"][component]["executorLabel"]
+    to_env = {"secretName": secret, "keyToEnv": [{"secretKey": key, "envVar": env_var}]}
+    executors = {label: {"secretAsEnv": [to_env]}}
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
+
+
 def build(
     cfg: RtrecConfig, image: str, gpus: int = 0, accelerator: str = DEFAULT_ACCELERATOR
 ) -> tfx.dsl.Pipeline:
@@ -88,12 +105,15 @@ def compile_pipeline(
     output_file: str,
     gpus: int = 0,
     accelerator: str = DEFAULT_ACCELERATOR,
+    pseudonym_secret: str = PSEUDONYM_SECRET,
 ) -> str:
     """Write the pipeline's Kubeflow definition; returns its path.
 
     A ``.json`` file is the PipelineJob TFX writes (Vertex AI's ``PipelineJob(template_path=)``
     takes it); a ``.yaml`` file is its bare PipelineSpec with the pipeline root as the default,
-    the package ``kfp.Client().create_run_from_pipeline_package`` uploads.
+    the package ``kfp.Client().create_run_from_pipeline_package`` uploads, followed by the
+    platform spec that gives EventIngestion the pseudonym key from ``pseudonym_secret`` ('':
+    none).
     """
     pipeline = build(cfg, image, gpus, accelerator)
     as_yaml = output_file.endswith((".yaml", ".yml"))
@@ -111,6 +131,14 @@ def compile_pipeline(
                 job = json.load(handle)
             spec = job["pipelineSpec"]
             spec.setdefault("defaultPipelineRoot", job["runtimeConfig"]["gcsOutputDirectory"])
+            docs = [spec]
+            if pseudonym_secret:
+                env_var = cfg.ingestion.pseudonym_key_env
+                docs.append(
+                    secret_env_platform_spec(
+                        spec, "EventIngestion", pseudonym_secret, "key", env_var
+                    )
+                )
             with open(output_file, "w", encoding="utf-8") as handle:
-                yaml.safe_dump(spec, handle, sort_keys=False)
+                yaml.safe_dump_all(docs, handle, sort_keys=False)
     return output_file

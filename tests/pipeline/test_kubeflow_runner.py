@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
@@ -113,12 +114,31 @@ def test_without_gpus_nothing_asks_for_one_and_vertex_names_its_gpu_kind(tmp_pat
 
 
 def test_the_yaml_package_is_what_kfp_client_uploads(tmp_path):
+    """With the platform spec that gives ingestion the gateway's pseudonym key Secret."""
     from kfp.client.client import _extract_pipeline_yaml
 
     path = compile_pipeline(_cfg(), IMAGE, str(tmp_path / "rtrec.yaml"), gpus=1)
     doc = _extract_pipeline_yaml(path)  # what create_run_from_pipeline_package reads
     assert doc.pipeline_spec.default_pipeline_root == "gs://bucket/runs/prod/pipeline"
     assert "RtrecTrainer" in doc.pipeline_spec.root.dag.tasks
+    platform = json_format.MessageToDict(doc.platform_spec)
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    label = doc.pipeline_spec.components["EventIngestion"].executor_label
+    assert list(executors) == [label]  # only ingestion hashes user ids
+    [secret] = executors[label]["secretAsEnv"]
+    [to_env] = secret["keyToEnv"]
+    gateway = yaml.safe_load(
+        (
+            Path(__file__).resolve().parents[2] / "serving/gateway/k8s/gateway/deployment.yaml"
+        ).read_text()
+    )
+    [container] = gateway["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef") for e in container["env"]}
+    key_env = _cfg().ingestion.pseudonym_key_env
+    assert to_env["envVar"] == key_env
+    assert env[key_env] == {"name": secret["secretName"], "key": to_env["secretKey"]}
+    plain = compile_pipeline(_cfg(), IMAGE, str(tmp_path / "plain.yaml"), pseudonym_secret="")
+    assert _extract_pipeline_yaml(plain).platform_spec == pipeline_spec_pb2.PlatformSpec()
 
 
 def test_vertex_ai_pipeline_job_takes_the_json(tmp_path):
@@ -163,6 +183,7 @@ def test_compile_kubeflow_command(tmp_path):
     result = CliRunner().invoke(main, [*args, *[a for s in SHARED for a in ("--set", s)]])
     assert result.exit_code == 0, result.output
     assert "1 x nvidia.com/gpu on RtrecTrainer and TextEmbedder" in result.output
+    assert "nothing in" in result.output and "RTREC_PSEUDONYM_KEY" in result.output  # .json
     _, executors = _executors(json.loads(out.read_text()))
     assert executors["RtrecTrainer"].container.resources.accelerator.count == 1
     refused = CliRunner().invoke(main, [*args, "--set", "events=e.csv", "--set", "items=i.csv"])
