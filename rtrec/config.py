@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from rtrec import contract as c
-from rtrec.beam_config import BeamConfig
+from rtrec.beam_config import BeamConfig, beam_args
 from rtrec.hparams import Hyperparameters
 
 DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
@@ -37,9 +37,9 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
 SESSION_GAP_S = 1800
 
 
-# What the default ``beam`` section produces (rtrec.beam_config.beam_args): the DirectRunner,
-# named (Beam >= 2.68 otherwise tries Prism, which downloads a binary), in one process.
-LOCAL_BEAM_ARGS: tuple[str, ...] = ("--runner=DirectRunner", "--direct_num_workers=1")
+# What the default ``beam`` section produces: the DirectRunner, named (Beam >= 2.68 otherwise
+# tries Prism, which downloads a binary), in one process. For tests and benchmarks.
+LOCAL_BEAM_ARGS: tuple[str, ...] = tuple(beam_args(BeamConfig()))
 
 
 @dataclass
