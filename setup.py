@@ -24,6 +24,8 @@ setup(
         "serving": [
             "config/*",
             "deploy/*",
+            "gateway/k8s/*.yaml",
+            "gateway/k8s/*/*.yaml",
             "op_allowlist/*",
             "README.md",
             "tfserving/*.config",

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import click
 
-from cli import config_commands, data_commands, noise, pipeline_commands, serving_commands
+from cli import (
+    config_commands,
+    data_commands,
+    noise,
+    orchestration_commands,
+    pipeline_commands,
+    serving_commands,
+)
 from cli.common import console
 from rtrec import env as _env  # noqa: F401  (tf-keras before anything imports TensorFlow)
 from serving.model_server.flags import main as serve_model
@@ -29,6 +36,7 @@ for command in (
     pipeline_commands.inspect,
     pipeline_commands.report,
     pipeline_commands.tensorboard,
+    orchestration_commands.compile_kubeflow,
     serve_model,
     config_commands.config,
     serving_commands.gateway,

@@ -11,6 +11,7 @@ from dataclasses import asdict, replace
 
 from components.evaluation.eval_config import build_eval_config
 from rtrec import features as fk
+from rtrec.beam_config import beam_args
 from rtrec.config import RtrecConfig
 from trainer.preprocessing import ITEM_MIN_FREQUENCY
 from trainer.task import EVAL_KS, HPARAMS, SESSION_GAP_S
@@ -45,8 +46,14 @@ def _resolved(cfg: RtrecConfig, resolve: Callable[[str], str]):
     return replace(cfg.ingestion, tombstones=stones)
 
 
-def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: p) -> dict:
-    """Keyword arguments of ``create_pipeline``; ``resolve`` maps local paths (e.g. abspath)."""
+def pipeline_kwargs(
+    cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: p, image: str = ""
+) -> dict:
+    """Keyword arguments of ``create_pipeline``; ``resolve`` maps local paths (e.g. abspath).
+
+    ``image`` is the container image the pipeline runs in (Kubeflow); Beam workers on Dataflow or
+    in a DOCKER environment run it too, unless the ``beam`` section names another.
+    """
     cache = cfg.trainer.embedding_cache_dir
     hp = cfg.trainer.hparams
     return {
@@ -58,7 +65,7 @@ def pipeline_kwargs(cfg: RtrecConfig, resolve: Callable[[str], str] = lambda p: 
         "history_length": hp.history_length,
         "preprocessing_fn": PREPROCESSING_FN,
         "transform_config": {ITEM_MIN_FREQUENCY: cfg.transform.item_min_frequency},
-        "beam_pipeline_args": list(cfg.beam_args),
+        "beam_pipeline_args": beam_args(cfg.beam, image),
         "encoder": hp.encoder,
         "max_tokens": hp.max_tokens,
         "embedding_cache_dir": resolve(cache) if cache else "",

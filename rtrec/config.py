@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from rtrec import contract as c
+from rtrec.beam_config import BeamConfig, beam_args
 from rtrec.hparams import Hyperparameters
 
 DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
@@ -35,8 +37,9 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
 SESSION_GAP_S = 1800
 
 
-# Name the runner explicitly: Beam >= 2.68 otherwise tries Prism, which downloads a binary.
-LOCAL_BEAM_ARGS: tuple[str, ...] = ("--runner=DirectRunner", "--direct_num_workers=1")
+# What the default ``beam`` section produces: the DirectRunner, named (Beam >= 2.68 otherwise
+# tries Prism, which downloads a binary), in one process. For tests and benchmarks.
+LOCAL_BEAM_ARGS: tuple[str, ...] = tuple(beam_args(BeamConfig()))
 
 
 @dataclass
@@ -191,8 +194,6 @@ class RtrecConfig:
     """Where the run's artifacts, ML Metadata store, report and (by default) pushed models go."""
     pipeline_name: str = "rtrec"
     """The TFX pipeline's name (in ML Metadata and on Kubeflow)."""
-    beam_args: list[str] = field(default_factory=lambda: list(LOCAL_BEAM_ARGS))
-    """Beam pipeline options of every Beam component (always name the runner)."""
     stop_after: str = "pusher"
     """Last component to run (see pipeline.pipeline.STAGES)."""
     ingestion: IngestionConfig = field(default_factory=IngestionConfig)
@@ -201,20 +202,23 @@ class RtrecConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    beam: BeamConfig = field(default_factory=BeamConfig)
+    """The Beam runner of every pipeline step (rtrec/beam_config.py)."""
 
+    # os.path.join, not Path: Path("gs://b/run") collapses the "//" of a storage URI.
     @property
     def pipeline_root(self) -> str:
-        return str(Path(self.output_dir) / "pipeline")
+        return os.path.join(self.output_dir, "pipeline")
 
     @property
     def metadata_path(self) -> str:
-        return str(Path(self.output_dir) / "metadata.sqlite")
+        return os.path.join(self.output_dir, "metadata.sqlite")
 
     @property
     def push_directory(self) -> str:
         """The Pusher's folder: TF Serving's model base path (versions are its subfolders)."""
-        root = self.evaluation.serving_root or str(Path(self.output_dir) / "serving")
-        return str(Path(root) / self.evaluation.model_name)
+        root = self.evaluation.serving_root or os.path.join(self.output_dir, "serving")
+        return os.path.join(root, self.evaluation.model_name)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -229,7 +233,13 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     kwargs = {}
     for name, value in values.items():
         sub = _SECTIONS.get((cls, name))
-        if sub is Hyperparameters:
+        if sub is BeamConfig:
+            beam = _build(BeamConfig, _mapping(value, f"{where}.{name}"), f"{where}.{name}")
+            try:
+                kwargs[name] = beam.validate()
+            except ValueError as err:
+                raise ValueError(f"{where}.{name}: {err}") from err
+        elif sub is Hyperparameters:
             kwargs[name] = Hyperparameters.from_dict(_mapping(value, f"{where}.{name}"),
                                                      f"{where}.{name}")  # fmt: skip
         elif sub:
@@ -283,12 +293,19 @@ _SECTIONS = {
     (RtrecConfig, "evaluation"): EvaluationConfig,
     (RtrecConfig, "drift"): DriftConfig,
     (RtrecConfig, "gateway"): GatewayConfig,
+    (RtrecConfig, "beam"): BeamConfig,
     (TrainerConfig, "hparams"): Hyperparameters,
 }
 
 
 def from_dict(values: dict[str, Any]) -> RtrecConfig:
     """Build a config from nested dicts, rejecting unknown keys (typos fail loudly)."""
+    if "beam_args" in values:
+        raise ValueError(
+            "config.beam_args was replaced by the typed beam section: beam.runner "
+            "(direct, dataflow, flink, spark), beam.workers, the runner's settings, and "
+            "beam.extra_args for any other flag (rtrec/beam_config.py)"
+        )
     return _build(RtrecConfig, values, "config")
 
 

@@ -15,8 +15,11 @@ from cli.main import main
 from cli.noise import python_warning_args
 
 COMMANDS = ("", "run", "retrain", "demo", "inspect", "report", "tensorboard", "bench quality",
-            "serve-model", "gateway", "ab-report", "config show", "config reference")  # fmt: skip
-HEAVY = ("tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow")
+            "serve-model", "gateway", "ab-report", "compile-kubeflow", "config show",
+            "config reference")  # fmt: skip
+HEAVY = (
+    "tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow", "kfp",
+)  # fmt: skip
 
 
 def _python(code: str, cwd: str | None = None) -> subprocess.CompletedProcess:

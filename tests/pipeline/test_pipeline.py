@@ -208,21 +208,6 @@ def test_pipeline_trains_blesses_pushes_and_blocks_regressions(tmp_path):
     assert "target_unseen_in_train=1" in html
 
 
-def test_kubeflow_runner_compiles_the_same_graph(tmp_path):
-    import json
-
-    from pipeline.kubeflow_runner import compile_pipeline
-
-    cfg = config_lib.load(
-        None, ["events=gs://bucket/events/*.parquet", "items=gs://bucket/items.parquet"]
-    )
-    path = compile_pipeline(cfg, "europe-docker.pkg.dev/p/rtrec:1", str(tmp_path / "rtrec.json"))
-    with open(path, encoding="utf-8") as handle:
-        spec = json.load(handle)
-    tasks = spec["pipelineSpec"]["root"]["dag"]["tasks"]
-    assert {"EventIngestion", "RtrecTrainer", "Evaluator", "Pusher"} <= set(tasks)
-
-
 def test_each_setting_has_one_home_that_every_stage_reads():
     from pipeline.configs import pipeline_kwargs
     from trainer.task import EVAL_KS, HPARAMS, SESSION_GAP_S

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
+import threading
 
 import apache_beam as beam
 import pytest
@@ -24,11 +26,11 @@ def world():
     return generate_world("tiny", 0)
 
 
-def _ingest(world, fmt: str, root: str) -> tuple[dict, str]:
+def _ingest(world, fmt: str, root: str, beam_args=LOCAL_BEAM_ARGS) -> tuple[dict, str]:
     paths = write_world(world, os.path.join(root, "data"), fmt)
     out = os.path.join(root, "out")
     uris = [os.path.join(out, name) for name in ("examples", "catalog", "dead", "report")]
-    pipeline = beam.Pipeline(options=PipelineOptions(LOCAL_BEAM_ARGS))
+    pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     cfg = IngestionConfig(now=NOW)
     report = run_ingestion(paths["events"], paths["items"], cfg, 50, pipeline, *uris)
     return report, out
@@ -119,6 +121,63 @@ def test_csv_jsonl_and_parquet_give_the_same_examples(world, csv_run, tmp_path):
         for split in ("train", "eval"):
             got = sorted(map(_canonical, _examples(out, split)))
             assert got == expected[split], (fmt, split)
+
+
+@contextlib.contextmanager
+def _sdk_workers():
+    """Collects the pids of Beam SDK worker processes started below this one meanwhile (the
+    Python processes, not the shells that start them)."""
+    import psutil
+
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if "apache_beam.runners.worker.sdk_worker_main" in child.cmdline():
+                        seen.add(child.pid)
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        done.set()
+        watcher.join()
+
+
+def _catalog(out: str) -> list[tuple]:
+    files = sorted(glob.glob(os.path.join(out, "catalog", "catalog", "*")))
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return sorted(_canonical(tf.train.Example.FromString(r.numpy())) for r in records)
+
+
+@pytest.mark.slow
+def test_two_multi_processing_workers_give_exactly_what_one_gives(world, csv_run, tmp_path):
+    """The DirectRunner's multi_processing mode with 2 worker processes (the ``beam`` section's
+    ``workers: 2``): the same examples, catalog, dead letters and report as in-process."""
+    from rtrec.beam_config import BeamConfig, beam_args
+
+    two = beam_args(BeamConfig(workers=2))
+    assert "--direct_running_mode=multi_processing" in two
+    one_report, one_out = csv_run
+    with _sdk_workers() as workers:
+        report, out = _ingest(world, "csv", str(tmp_path), two)
+    assert len(workers) == 2, workers  # the work ran in two Beam worker processes
+    assert report == one_report
+    for split in ("train", "eval"):
+        got = sorted(map(_canonical, _examples(out, split)))
+        assert got == sorted(map(_canonical, _examples(one_out, split))), split
+        assert len(got) == report["output"][f"{split}_examples"]
+    assert _catalog(out) == _catalog(one_out) and _catalog(out)
+
+    def by_file(out: str) -> list[dict]:  # the two runs read copies in different folders
+        return [{**d, "source": os.path.basename(d["source"])} for d in _dead_letters(out)]
+
+    assert by_file(out) == by_file(one_out) and by_file(out)
 
 
 def _ingest_files(root, events: bytes, items: bytes, events_name: str = "events.csv"):
