@@ -41,6 +41,7 @@ for command in (
     config_commands.config,
     serving_commands.gateway,
     serving_commands.ab_report,
+    serving_commands.skew,
 ):
     main.add_command(command)
 

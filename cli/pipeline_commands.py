@@ -113,8 +113,10 @@ def _write_report(cfg: config_lib.RtrecConfig, summary, out_path: str | None = N
     text = thresholds_text(
         e.min_values, e.min_cold_values, e.max_relative_regression, e.regression_metrics
     )
+    checks = {"Schema anomalies": summary.anomalies, "Drift against the previous run":
+              summary.drift, "Training/serving skew": summary.skew}  # fmt: skip
     html = render_report(
-        summary.gate, summary.artifacts["ModelEvaluation"], summary.pushed_to, text
+        summary.gate, summary.artifacts["ModelEvaluation"], summary.pushed_to, text, checks
     )
     out_path = out_path or os.path.join(cfg.output_dir, "report.html")
     with open(out_path, "w", encoding="utf-8") as handle:
@@ -152,9 +154,16 @@ def inspect(output_dir, config_path) -> None:
 @click.option("--seed", type=int, default=0)
 @click.option("--out", "out_dir", default="outputs/demo", show_default=True)
 @click.option("--set", "overrides", multiple=True, help="Override a setting: section.field=value.")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="After the push, serve the model and tell a shopper's story through the gateway.",
+)
 @click.pass_context
-def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
-    """Generate the sample world, run the whole pipeline on it, write the report."""
+def demo(ctx, size: str, seed: int, out_dir: str, overrides, serve: bool) -> None:
+    """Generate the sample world, run the whole pipeline on it, write the report, then serve the
+    pushed model (`rtrec serve-model`) and show the real-time gateway answering one shopper."""
     paths = ctx.invoke(generate, size=size, seed=seed, out_dir=os.path.join(out_dir, "data"))
     cfg = load_config(
         None,
@@ -165,6 +174,11 @@ def demo(ctx, size: str, seed: int, out_dir: str, overrides) -> None:
     )
     took = _run_pipeline(cfg)
     _finish(cfg, took)
+    if serve:
+        from cli.demo_serving import serve_and_tell
+
+        serve_and_tell(cfg.push_directory, paths["items"], os.path.join(out_dir, "serving"),
+                       console, overrides)  # fmt: skip
 
 
 @click.command()

@@ -51,7 +51,8 @@ def render_summary(console: Console, summary: RunSummary, took: float | None = N
             f"Pipeline time {took:.0f}s ({events['rows_in'] / took:,.0f} input events/s end to end)"
         )
     for title, anomalies in (("Schema anomalies", summary.anomalies),
-                             ("Drift against the previous run", summary.drift)):  # fmt: skip
+                             ("Drift against the previous run", summary.drift),
+                             ("Training/serving skew", summary.skew)):  # fmt: skip
         for split, found in anomalies.items():
             if found:
                 console.print(f"[yellow]{title} in {split}:[/]")

@@ -23,6 +23,8 @@ class RunSummary:
     """Split name -> 'feature: description' for each schema anomaly ExampleValidator found."""
     drift: dict[str, list[str]] = field(default_factory=dict)
     """The same for distribution drift against the previous run (DistributionValidator)."""
+    skew: dict[str, list[str]] = field(default_factory=dict)
+    """The same for training/serving skew on the gateway's requests (`rtrec skew`)."""
     artifacts: dict[str, str] = field(default_factory=dict)
     """Artifact type -> URI of its latest artifact."""
     gate: object | None = None
@@ -78,6 +80,7 @@ def load_summary(metadata_path: str) -> RunSummary:
     for type_name, producer in (
         (IngestionReport.TYPE_NAME, "EventIngestion"),
         ("Examples", "EventIngestion"),
+        ("ExampleStatistics", "StatisticsGen"),
         ("Schema", "SchemaGen"),
         ("ExampleAnomalies", "ExampleValidator"),
         ("TransformGraph", "Transform"),
@@ -103,6 +106,9 @@ def load_summary(metadata_path: str) -> RunSummary:
     drift = _latest(store, "ExampleAnomalies", "DistributionValidator")
     if drift is not None:
         summary.drift = _read_anomalies(drift.uri)
+    skew_dir = os.path.join(os.path.dirname(os.path.abspath(metadata_path)), "skew")
+    if os.path.isdir(skew_dir):
+        summary.skew = _read_anomalies(skew_dir)
     evaluation = summary.artifacts.get("ModelEvaluation")
     if evaluation:
         from components.evaluation.results import load_gate

@@ -1,4 +1,5 @@
-"""`rtrec gateway` and `rtrec ab-report`: the real-time gateway and its A/B readout.
+"""`rtrec gateway`, `rtrec ab-report` and `rtrec skew`: the real-time gateway, its A/B readout
+and the check of what it served against what the model trained on.
 
 Both import their stack (FastAPI, uvicorn, the store clients, statsmodels) only when they run,
 so `rtrec --help` stays light. Every flag is a shortcut for a ``gateway.*`` setting of the run
@@ -61,3 +62,44 @@ def ab_report(store, out_json, control, since) -> None:
         run_ab_report(store, out_json, console, control=control, since=since)
     except StoreError as err:
         raise click.ClickException(str(err)) from None
+
+
+@click.command()
+@click.option(
+    "--requests",
+    "requests_path",
+    default=None,
+    help="The gateway's request log (default <gateway.event_log>/requests).",
+)
+@click.option("--output-dir", default=None, help="The run to compare with (default: the last).")
+@click.option("--config", "config_path", help="YAML or JSON config file.")
+def skew(requests_path, output_dir, config_path) -> None:
+    """Training/serving skew: the gateway's served histories against the run's training data."""
+    import os
+
+    from cli.common import run_config
+    from cli.run_summary import load_summary
+    from pipeline.skew import SKEW_DIR, check_skew, read_requests
+
+    cfg = run_config(config_path, output_dir)
+    summary = load_summary(cfg.metadata_path)
+    missing = [t for t in ("ExampleStatistics", "Schema") if t not in summary.artifacts]
+    if missing:
+        raise click.ClickException(f"the run in {cfg.output_dir} has no {' or '.join(missing)}")
+    path = requests_path or os.path.join(cfg.gateway.event_log, "requests")
+    try:
+        rows = read_requests(path)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    out = os.path.join(cfg.output_dir, SKEW_DIR)
+    found = check_skew(summary.artifacts["ExampleStatistics"], summary.artifacts["Schema"], rows,
+                       cfg.drift.skew_linf, out)  # fmt: skip
+    console.print(f"{found['requests']:,} logged requests from {path} against the training split "
+                  f"(L-infinity threshold {found['threshold']}):", soft_wrap=True)  # fmt: skip
+    for feature, distance in sorted(found["distances"].items()):
+        flag = "[red]SKEW[/]" if feature in found["anomalies"] else "ok"
+        console.print(f"  {feature}: {distance:.4f} {flag}")
+    console.print(f"Wrote {out} (shown by rtrec inspect)", soft_wrap=True)
+    if found["anomalies"]:
+        raise click.ClickException("serving skew above the threshold: " + "; ".join(
+            f"{k}: {v}" for k, v in found["anomalies"].items()))  # fmt: skip

@@ -54,11 +54,16 @@ def _infra_validator(kind: str, image_tag: str, trainer, ingestion):
 
 
 def _previous_statistics():
-    """The latest ExampleStatistics in the metadata store when the run starts: the previous run's
-    (ingestion waits for this node, so the run's own statistics do not exist yet)."""
+    """The latest StatisticsGen output in the metadata store when the run starts: the previous
+    run's (ingestion waits for this node, so the run's own statistics do not exist yet). Only
+    StatisticsGen's: Transform writes ExampleStatistics too, without splits."""
     return tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
-        statistics=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ExampleStatistics),
+        statistics=tfx.dsl.Channel(
+            type=tfx.types.standard_artifacts.ExampleStatistics,
+            producer_component_id="StatisticsGen",
+            output_key="statistics",
+        ),
     ).with_id("PreviousStatisticsResolver")
 
 

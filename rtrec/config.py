@@ -11,8 +11,6 @@ import dataclasses
 import datetime
 import json
 import os
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import yaml
 from rtrec import contract as c
 from rtrec.beam_config import BeamConfig, beam_args
 from rtrec.hparams import Hyperparameters
+from rtrec.typed import build
 
 DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
     c.VIEW: 0.25,
@@ -93,6 +92,9 @@ class DriftConfig:
     change of any one item's share of the targets)."""
     category_js: float = 0.05
     """Largest allowed Jensen-Shannon divergence between the target-category distributions."""
+    skew_linf: float = 0.1
+    """Training/serving skew (``rtrec skew``): largest allowed L-infinity distance between the
+    history item ids (and event types) the gateway served and those the model trained on."""
 
 
 @dataclass
@@ -224,68 +226,6 @@ class RtrecConfig:
         return dataclasses.asdict(self)
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"{where}: unknown setting(s) {unknown}; known: {sorted(known)}")
-    kwargs = {}
-    for name, value in values.items():
-        sub = _SECTIONS.get((cls, name))
-        if sub is BeamConfig:
-            beam = _build(BeamConfig, _mapping(value, f"{where}.{name}"), f"{where}.{name}")
-            try:
-                kwargs[name] = beam.validate()
-            except ValueError as err:
-                raise ValueError(f"{where}.{name}: {err}") from err
-        elif sub is Hyperparameters:
-            kwargs[name] = Hyperparameters.from_dict(_mapping(value, f"{where}.{name}"),
-                                                     f"{where}.{name}")  # fmt: skip
-        elif sub:
-            kwargs[name] = _build(sub, _mapping(value, f"{where}.{name}"), f"{where}.{name}")
-        else:
-            kwargs[name] = _checked(value, hints[name], f"{where}.{name}")
-    return cls(**kwargs)
-
-
-def _checked(value: Any, kind: Any, where: str) -> Any:
-    """``value`` if it fits the field's type (whole numbers fit floats), else a clear error."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (types.UnionType, typing.Union):
-        for option in args:
-            try:
-                return _checked(value, option, where)
-            except ValueError:
-                continue
-    elif kind is type(None):
-        if value is None:
-            return value
-    elif origin in (list, tuple) and isinstance(value, (list, tuple)):
-        return [_checked(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
-    elif origin is dict and isinstance(value, dict):
-        return {str(k): _checked(v, args[1], f"{where}.{k}") for k, v in value.items()}
-    elif kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    elif kind is Any or (
-        isinstance(kind, type)
-        and isinstance(value, kind)
-        and not (isinstance(value, bool) and kind is not bool)
-    ):
-        return value
-    name = getattr(kind, "__name__", None) or str(kind)
-    raise ValueError(f"{where} must be {name}, got {value!r} ({type(value).__name__})")
-
-
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    """A section's values: a mapping (None for an empty section), else a clear error."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f"{where} must be a mapping of settings, got {value!r}")
-    return value
-
-
 _SECTIONS = {
     (RtrecConfig, "ingestion"): IngestionConfig,
     (RtrecConfig, "transform"): TransformConfig,
@@ -306,7 +246,7 @@ def from_dict(values: dict[str, Any]) -> RtrecConfig:
             "(direct, dataflow, flink, spark), beam.workers, the runner's settings, and "
             "beam.extra_args for any other flag (rtrec/beam_config.py)"
         )
-    return _build(RtrecConfig, values, "config")
+    return build(RtrecConfig, values, "config", _SECTIONS)
 
 
 def load(path: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RtrecConfig:

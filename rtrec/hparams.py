@@ -10,9 +10,10 @@ Settings that belong to other stages have their home there: the visit gap is
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass
 from typing import Any
+
+from rtrec.typed import build
 
 CONTENT_TUNING = ("frozen", "adapter", "top_layers")
 NEGATIVES = ("full_catalog", "in_batch")
@@ -129,27 +130,7 @@ class Hyperparameters:
     def from_dict(cls, values: dict[str, Any], where: str = "hparams") -> Hyperparameters:
         """Build from JSON/YAML values, naming an unknown key (with the known ones) or a value of
         the wrong type; whole numbers are accepted for float knobs (JSON writes 4 for 4.0)."""
-        hints = typing.get_type_hints(cls)
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ValueError(f"{where}: unknown hyperparameter(s) {unknown}; known: {known}")
-        typed = {name: _typed(f"{where}.{name}", v, hints[name]) for name, v in values.items()}
-        try:
-            return cls(**typed).validate()
-        except ValueError as err:
-            raise ValueError(f"{where}: {err}") from err
+        return build(cls, values, where, noun="hyperparameter")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def _typed(where: str, value: Any, kind: type) -> Any:
-    """``value`` as ``kind`` (bool, int, float or str), or a ValueError naming the setting."""
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if kind is bool and isinstance(value, bool):
-        return value
-    if kind is not bool and isinstance(value, kind) and not isinstance(value, bool):
-        return value
-    raise ValueError(f"{where} must be {kind.__name__}, got {value!r} ({type(value).__name__})")

@@ -49,6 +49,11 @@ text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
 {% for s in slices %}<tr><td>{{ s.name }}</td><td>{{ s.count }}</td>
 {% for v in s.cells %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
 </table>
+<h2>Data checks</h2>
+{% for title, by_split in checks %}{% for split, found in by_split.items() %}
+<p>{{ title }} ({{ split }}): {% if found %}<span class="bad">{{ found|length }}</span></p>
+<ul>{% for line in found %}<li>{{ line }}</li>{% endfor %}</ul>{% else %}none</p>{% endif %}
+{% else %}<p>{{ title }}: not checked</p>{% endfor %}{% endfor %}
 <h2>recall@10 by slice</h2><img alt="recall@10 by slice" src="data:image/png;base64,{{ bars }}">
 <h2>recall@K, K = 1..100</h2><img alt="recall curve" src="data:image/png;base64,{{ curve }}">
 </body></html>"""
@@ -92,9 +97,14 @@ def _bars(gate: GateResult, names: list[str]) -> str:
 
 
 def render_report(
-    gate: GateResult, evaluation_uri: str, pushed_to: str | None, thresholds: dict[str, str]
+    gate: GateResult,
+    evaluation_uri: str,
+    pushed_to: str | None,
+    thresholds: dict[str, str],
+    checks: dict[str, dict[str, list[str]]] | None = None,
 ) -> str:
-    """The HTML page; ``thresholds`` maps metric name -> human-readable bound."""
+    """The HTML page; ``thresholds`` maps metric name -> human-readable bound; ``checks`` maps
+    a data check (schema anomalies, drift, serving skew) to its findings by split."""
     overall = gate.metrics.get(OVERALL, {})
     candidate, baseline = overall.get("candidate", {}), overall.get("baseline", {})
     rows = []
@@ -130,6 +140,7 @@ def render_report(
         slice_metrics=slice_metrics,
         bars=_bars(gate, names),
         curve=_curve(gate),
+        checks=list((checks or {}).items()),
     )
 
 

@@ -25,7 +25,7 @@ from tfx.v1.dsl.components import (
 )
 
 from components.artifacts import DeadLetter, IngestionReport, ItemCatalog
-from components.ingestion import beam_pipeline
+from components.ingestion import beam_pipeline, steps
 from components.ingestion.report import (
     REPORT_FILE,
     build_report,
@@ -54,11 +54,11 @@ def _time(text: Optional[str], default: Optional[float]) -> Optional[float]:  # 
 
 def resolve_params(
     events: str, items: str, cfg: IngestionConfig, history_length: int
-) -> beam_pipeline.IngestionParams:
+) -> steps.IngestionParams:
     """Check the inputs and resolve everything the Beam graph needs (raises on bad input).
     ``history_length`` is the model's (``trainer.hparams.history_length``): examples are
     padded to it."""
-    return beam_pipeline.IngestionParams(
+    return steps.IngestionParams(
         event_files=tuple(check_inputs(events, c.EVENT_REQUIRED_COLUMNS, "events")),
         item_files=tuple(check_inputs(items, c.ITEM_REQUIRED_COLUMNS, "items")),
         key=pseudonym_key(cfg.pseudonym_key_env),

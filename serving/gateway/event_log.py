@@ -13,6 +13,9 @@ Layout under ``gateway.event_log`` (DIR):
   item contract, so the next catalog (``items=`` glob) holds them and their events are valid.
 - ``DIR/tombstones.jsonl``: forgotten users' pseudonyms (``rtrec.tombstones``); point
   ``ingestion.tombstones`` at it.
+- ``DIR/requests/span=<UTC day>/requests-<host>-<pid>.jsonl``: the model inputs of each
+  recommendation request (histories, no user key), for the training/serving skew check
+  (``rtrec skew``). A sample, not a record: written without fsync.
 
 A batch is written with one ``write``, then ``flush`` and ``os.fsync`` before the call returns
 (and the folder is synced when a file is created), so an acknowledged batch survives a crash. A
@@ -33,7 +36,8 @@ from typing import Any
 
 from rtrec.tombstones import tombstone_line
 
-EVENTS_DIR, ITEMS_DIR, TOMBSTONES_FILE = "events", "items", "tombstones.jsonl"
+EVENTS_DIR, ITEMS_DIR, REQUESTS_DIR = "events", "items", "requests"
+TOMBSTONES_FILE = "tombstones.jsonl"
 
 
 class EventLogError(OSError):
@@ -79,7 +83,11 @@ class EventLog:
     def append_tombstone(self, user_key: str, at: float) -> Path:
         return self._append(self.tombstones_path, tombstone_line(user_key, at))
 
-    def _append(self, path: Path, data: bytes) -> Path:
+    def append_request(self, row: dict[str, Any], at: float) -> Path:
+        """Append one request's model inputs (buffered: losing the tail to a crash is fine)."""
+        return self._append(self.path(REQUESTS_DIR, at), _lines([row]), durable=False)
+
+    def _append(self, path: Path, data: bytes, durable: bool = True) -> Path:
         with self._lock:
             try:
                 created = not path.exists()
@@ -90,11 +98,12 @@ class EventLog:
                     try:
                         handle.write(data)
                         handle.flush()
-                        os.fsync(handle.fileno())
+                        if durable:
+                            os.fsync(handle.fileno())
                     except OSError:
                         handle.truncate(start)
                         raise
-                if created:
+                if created and durable:
                     _sync_dir(path.parent)
             except OSError as error:
                 raise EventLogError(

@@ -6,7 +6,8 @@ for the catalog's best items. When the store holds items added through the API, 
 wants seen items back, the same history goes to ``user_vectors`` in parallel, and those items
 are scored with the same dot product the model uses for its catalog, then merged by score.
 Every response is logged as an impression (request id, user, arm, version, items) so a later
-click that names the request id is credited to its arm.
+click that names the request id is credited to its arm, and its model inputs (the history, no
+user key) go to the request log that ``rtrec skew`` compares with the training data.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextvars
 import math
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -47,9 +49,11 @@ class _Request:
 
 class Recommender:
     def __init__(
-        self, settings: Settings, store: OnlineStore, models: ModelAccess, added: AddedItems
-    ) -> None:
+        self, settings: Settings, store: OnlineStore, models: ModelAccess, added: AddedItems,
+        log_request: Callable[[dict, float], object] | None = None,
+    ) -> None:  # fmt: skip
         self.s, self.store, self.models, self.added = settings, store, models, added
+        self.log_request = log_request
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="user-vectors")
 
     def _submit(self, fn, *args):
@@ -125,6 +129,10 @@ class Recommender:
 
     def _log(self, req: _Request, items: list[Candidate]) -> str:
         request_id = uuid.uuid4().hex
+        if self.log_request is not None:
+            row = {**{key: value[0] for key, value in req.history.inputs().items()},
+                   fk.NOW: req.now, "model_version": req.version, "arm": req.arm.name}  # fmt: skip
+            self.log_request(row, req.now)
         if req.user_key:  # anonymous searches have nobody to credit a click to
             self.store.log_impression(request_id, req.user_key, req.arm.name, str(req.version),
                                       [c.item_id for c in items], time.time())  # fmt: skip

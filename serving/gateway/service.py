@@ -39,7 +39,9 @@ class Gateway:
     def __post_init__(self) -> None:
         s, m = self.settings, self.metrics
         self.events = EventIngest(s, self.store, self.event_log, self.known_items, m.count_events)
-        self.recommender = Recommender(s, self.store, self.models, self.added)
+        self.recommender = Recommender(
+            s, self.store, self.models, self.added, self.event_log.append_request
+        )
 
     @classmethod
     def open(cls, settings: Settings, store: OnlineStore | None = None) -> Gateway:

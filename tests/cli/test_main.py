@@ -15,7 +15,7 @@ from cli.main import main
 from cli.noise import python_warning_args
 
 COMMANDS = ("", "run", "retrain", "demo", "inspect", "report", "tensorboard", "bench quality",
-            "serve-model", "gateway", "ab-report", "compile-kubeflow", "config show",
+            "serve-model", "gateway", "ab-report", "skew", "compile-kubeflow", "config show",
             "config reference")  # fmt: skip
 HEAVY = (
     "tensorflow", "tfx", "apache_beam", "ml_metadata", "transformers", "pandas", "pyarrow", "kfp",
@@ -165,9 +165,21 @@ def test_after_demo_inspect_report_and_tensorboard_find_the_run_with_no_flags(
     versions = os.listdir(run_dir / "serving" / "rtrec")
     assert len(versions) == 1 and str(run_dir / "serving" / "rtrec") in demo.output
     assert not (tmp_path / "outputs" / "serving").exists()
+    # then the pushed model is served and queried, and the gateway tells a shopper's story
+    assert "recommend, version" in demo.output and "after viewing" in demo.output
+    assert "Recommendations right after the clicks" in demo.output
+    assert "new item" in demo.output and "through POST /v1/items" in demo.output
+    assert (tmp_path / "outputs" / "demo" / "serving" / "gateway.log").exists()
+    # the requests the story sent, checked for skew against the training data
+    skew = CliRunner().invoke(main, ["skew", "--requests", "outputs/demo/serving/events/requests"])
+    assert "logged requests from" in skew.output and "history_event_types: " in skew.output
+    assert (run_dir / "skew" / "skew.json").exists()
     (run_dir / "report.html").unlink()
     for command in ("inspect", "report", "tensorboard"):
         result = CliRunner().invoke(main, [command])
         assert result.exit_code == 0, (command, result.output)
+        if command == "inspect":
+            assert "Training/serving skew in serving" in result.output
     assert (run_dir / "report.html").exists()
+    assert "Training/serving skew (serving)" in (run_dir / "report.html").read_text()
     assert len(launched) == 1 and launched[0].startswith(str(run_dir / "pipeline"))

@@ -152,3 +152,19 @@ def test_gateway_scores_equal_the_models_for_catalog_items(make_gateway, store_u
         assert float(info[item["item_id"]].vector @ vector) == pytest.approx(item["score"],
                                                                              abs=1e-5)  # fmt: skip
     assert fk.USER_VECTORS in client.app.state.gateway.metrics.render()[0].decode()
+
+
+def test_each_request_logs_the_model_inputs_the_skew_check_reads(make_gateway, tmp_path) -> None:
+    from pipeline.skew import read_requests
+
+    client, _ = make_gateway(f"sqlite:///{tmp_path / 'skew.db'}")
+    now = time.time()
+    client.post(
+        "/v1/events", json={"events": [ev("bo", item_id(1, j), now - 9 + j) for j in (0, 1)]}
+    )
+    recommend(client, "bo", k=3)
+    recommend(client, "nobody-yet", k=3)
+    rows = read_requests(str(tmp_path / "log" / "requests"))
+    assert [r[fk.HISTORY_ITEM_IDS] for r in rows] == [[item_id(1, 0), item_id(1, 1)], [fk.PAD_ITEM]]
+    assert rows[0][fk.HISTORY_EVENT_TYPES] == ["view", "view"] and "user_key" not in rows[0]
+    assert {r["arm"] for r in rows} <= {"control", "canary"} and rows[0][fk.NOW] >= int(now)
