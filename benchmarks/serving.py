@@ -80,6 +80,7 @@ class Timing:
             "p99_ms": round(float(q[2]), 2),
             "req_per_s": round(len(self.latencies) / self.seconds, 1),
             "failures": len(self.failures),
+            "failure_samples": sorted(set(self.failures))[:5],
         }
 
 
