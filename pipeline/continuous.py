@@ -60,8 +60,8 @@ def link_window(root: str, window: int, into: str) -> list[str]:
 
 
 def cycle_config(cfg: RtrecConfig, spans_root: str, window: int) -> tuple[RtrecConfig, dict]:
-    """The config of the next cycle (its events: the window's files; warm start and drift checks
-    on) and a
+    """The config of the next cycle (its events: the window's files; warm start on, and drift
+    checks on once an earlier run in this folder left statistics to compare with) and a
     description of the cycle (folder, spans)."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     cycles = Path(cfg.output_dir) / CYCLES_DIR
@@ -70,7 +70,7 @@ def cycle_config(cfg: RtrecConfig, spans_root: str, window: int) -> tuple[RtrecC
     events = folder / "events"
     used = link_window(spans_root, window, str(events))
     trainer = dataclasses.replace(cfg.trainer, warm_start=True)
-    drift = dataclasses.replace(cfg.drift, enabled=True)
+    drift = dataclasses.replace(cfg.drift, enabled=os.path.exists(cfg.metadata_path))
     cycle_cfg = dataclasses.replace(cfg, events=str(events), trainer=trainer, drift=drift)
     return cycle_cfg, {"cycle": number, "folder": str(folder), "spans": used}
 

@@ -86,7 +86,8 @@ class DriftConfig:
     DistributionValidator), for continuous training; anomalies show in `rtrec inspect`."""
 
     enabled: bool = False
-    """Compare with the previous run's statistics (``rtrec retrain`` turns it on)."""
+    """Compare with the previous run's statistics (``rtrec retrain`` turns it on from the second
+    cycle, once a run in its folder left statistics)."""
     item_linf: float = 0.02
     """Largest allowed L-infinity distance between the target-item distributions (the biggest
     change of any one item's share of the targets)."""

@@ -53,3 +53,8 @@ def test_each_cycle_gets_its_own_folder_and_warm_starts(tmp_path):
     assert described["cycle"] == 1 and again["cycle"] == 2
     assert described["spans"] == ["span=1", "span=2"] and again["spans"] == ["span=2"]
     assert first.events != second.events and first.output_dir == cfg.output_dir
+    # drift needs an earlier run's statistics: off in a fresh folder, on once it has metadata
+    assert not first.drift.enabled
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    open(cfg.metadata_path, "w").close()
+    assert cycle_config(cfg, str(tmp_path / "log"), 1)[0].drift.enabled
