@@ -21,7 +21,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,17 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from benchmarks.load import capacity, fixed_rate, quantiles  # noqa: E402
+from cli.demo_serving import ServerProcess, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "rtrec"
-
-
-def _port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tiny_export(path: Path) -> tuple[Path, int]:
@@ -69,21 +61,17 @@ def catalog_of(http: httpx.Client, users: int = 20) -> list[str]:
     return list(found)
 
 
-class Process:
+class Process(ServerProcess):
+    """A server started and healthy, or an error with its log's tail."""
+
     def __init__(self, command: list[str], log: Path, ready_url: str, env: dict) -> None:
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=out)
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(ready_url, timeout=2.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{command[3]} did not start:\n{log.read_text()[-3000:]}")
+        super().__init__(command, log, env, cwd=REPO)
+        self.__enter__()
+        try:
+            self.wait_healthy(ready_url, timeout_s=600)
+        except (RuntimeError, TimeoutError):
+            self.stop()
+            raise
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the process has used (Linux /proc)."""
@@ -91,12 +79,7 @@ class Process:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.__exit__(None, None, None)
 
 
 def ingestion(http: httpx.Client, items: list[str], batch: int, batches: int) -> dict:
@@ -144,7 +127,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         history_length = args.history_length
     else:
         base, history_length = tiny_export(work / "models" / MODEL)
-    model_port, gateway_port = _port(), _port()
+    model_port, gateway_port = free_port(), free_port()
     model_url = f"http://127.0.0.1:{model_port}"
     server = Process([sys.executable, "-m", "cli.main", "serve-model", "--rest_api_host",
                       "127.0.0.1", f"--rest_api_port={model_port}", f"--model_name={MODEL}",

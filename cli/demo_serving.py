@@ -42,8 +42,9 @@ def free_port() -> int:
 class ServerProcess:
     """One `rtrec` server as a child process, its output in ``log``; stopped on exit."""
 
-    def __init__(self, command: list[str], log: Path, env: Mapping[str, str] | None = None):
-        self.command, self.log = command, log
+    def __init__(self, command: list[str], log: Path, env: Mapping[str, str] | None = None,
+                 cwd: str | os.PathLike[str] | None = None):  # fmt: skip
+        self.command, self.log, self.cwd = command, log, cwd
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
 
@@ -51,7 +52,7 @@ class ServerProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env
+                self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd
             )
         return self
 
