@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from benchmarks.load import capacity, fixed_rate, quantiles  # noqa: E402
-from cli.demo_serving import ServerProcess, free_port  # noqa: E402
+from serving.process import ServerProcess, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "rtrec"

@@ -15,71 +15,19 @@ import csv
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 from rtrec import contract as c
+from serving.process import START_TIMEOUT_S, ServerProcess, free_port
 
 MODEL_NAME = "rtrec"
-START_TIMEOUT_S = 180.0  # a cold process imports TensorFlow and loads the SavedModel
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """One `rtrec` server as a child process, its output in ``log``; stopped on exit."""
-
-    def __init__(self, command: list[str], log: Path, env: Mapping[str, str] | None = None,
-                 cwd: str | os.PathLike[str] | None = None):  # fmt: skip
-        self.command, self.log, self.cwd = command, log, cwd
-        self.env = {**os.environ, **(env or {})}
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> ServerProcess:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd
-            )
-        return self
-
-    def check_alive(self) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            tail = self.log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{self.command[3]} exited ({self.process.returncode}):\n{tail}")
-
-    def wait_healthy(self, url: str, timeout_s: float = START_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            self.check_alive()
-            try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s; see {self.log}")
-
-    def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def read_catalog(path: str) -> list[dict[str, str]]:
