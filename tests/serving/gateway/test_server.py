@@ -99,7 +99,7 @@ def test_the_demo_story_runs_against_a_served_gateway(gateway_process) -> None:
          "category": f"{['Home', 'Home', 'Leisure', 'Leisure'][t]}|{TYPES[t]}"}
         for t in range(4) for j in range(10)
     ]  # fmt: skip
-    story = run_demo_story(gateway_process.url, TOKEN, console, catalog)
+    story = run_demo_story(gateway_process.url, TOKEN, console, catalog, k=10)  # 20 of 40 last
     text = console.export_text()
     assert story["before"] != story["after"] and story["attributed"] == 1
     kind = story["clicked"][0].split("-")[0]  # the first shown item of another category
