@@ -26,7 +26,7 @@ class Hyperparameters:
     each; docs/experiments.md has what each default measured)."""
 
     embedding_dim: int = 64
-    """Width of the towers' item and user vectors (before the served bias and affinity columns)."""
+    """Width of the towers' item and user vectors (before the served affinity columns)."""
     history_length: int = 50
     """Most recent interactions a user vector reads; ingestion pads examples to this length."""
     num_blocks: int = 2
@@ -50,8 +50,6 @@ class Hyperparameters:
     word_affinity: bool = True
     """Served columns for the user's share of each informative word of the item texts (brands,
     authors, series recur across categories)."""
-    item_bias: bool = True
-    """A learned per-item score offset, served as one more vector column."""
     use_user_id: bool = True
     """Add a hashed user-key embedding (absent for an empty key and dropped for user_id_dropout of
     training examples, so unknown users are served from their history)."""
@@ -70,8 +68,8 @@ class Hyperparameters:
     """``full_catalog`` softmax, or ``in_batch`` (TFRS ``Retrieval`` + logQ correction) for
     catalogs too large to score at every step."""
     temperature: float = 0.05
-    """Softmax temperature of the retrieval losses; served user vectors carry it in the bias
-    column."""
+    """Softmax temperature of the retrieval losses; served affinity user columns carry it, so a
+    logit gains their scores as they are."""
     logq_correction: bool = True
     """Subtract log(sampling probability) from in-batch logits (negatives='in_batch'), so popular
     items are not over-penalised."""

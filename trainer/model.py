@@ -70,7 +70,7 @@ class RtrecModel(tfrs.Model):
             catalog.ids, catalog.content, vocab,
             embedding_dim=hp.embedding_dim, oov_buckets=hp.item_oov_buckets,
             adapter_dim=hp.adapter_dim if hp.content_tuning == "adapter" else None,
-            id_dropout=hp.id_dropout, item_bias=hp.item_bias,
+            id_dropout=hp.id_dropout,
         )  # fmt: skip
         self.user_tower = UserTower(
             event_types,
@@ -150,10 +150,8 @@ class RtrecModel(tfrs.Model):
 
     @property
     def vector_dim(self) -> int:
-        """Width of served user and item vectors: the towers', one more with item_bias, then
-        the affinity columns."""
-        extra = sum(layer.width for layer in self.affinities)
-        return self.hp.embedding_dim + (1 if self.hp.item_bias else 0) + extra
+        """Width of served user and item vectors: the towers', then the affinity columns."""
+        return self.hp.embedding_dim + sum(layer.width for layer in self.affinities)
 
     def finish_item_vectors(
         self,
@@ -162,12 +160,9 @@ class RtrecModel(tfrs.Model):
         categories: tf.Tensor | None = None,
         texts: tf.Tensor | None = None,
     ) -> tf.Tensor:
-        """Tower output -> served item vector: L2-normalized, then the bias column if any, then
-        the affinity columns if any: from the catalog row of each id (unknown ids: no category,
+        """Tower output -> served item vector: L2-normalized, then the affinity columns if any: from the catalog row of each id (unknown ids: no category,
         no word), or from ``categories`` cells and ``texts`` when given (a new item)."""
         parts = [tf.math.l2_normalize(vectors, axis=-1)]
-        if self.hp.item_bias:
-            parts.append(self.item_tower.bias(item_ids)[..., None])
         rows = self.catalog_rows.lookup(item_ids)
         for layer in self.affinities:
             if isinstance(layer, CategoryAffinity):
@@ -180,7 +175,7 @@ class RtrecModel(tfrs.Model):
     def item_vectors(
         self, item_ids: tf.Tensor, training: bool = False, live: bool = False
     ) -> tf.Tensor:
-        """Served vectors for raw ids (unknown ids: zero id part, zero text, zero bias).
+        """Served vectors for raw ids (unknown ids: zero id part, zero text).
 
         ``live`` (top_layers only) runs the tuned BERT layers so the gradient reaches them.
         """
@@ -199,8 +194,7 @@ class RtrecModel(tfrs.Model):
         history_vectors: tf.Tensor | None = None,
     ) -> tf.Tensor:
         """Served user vectors [batch, vector_dim] from ``rtrec.features.USER_FEATURES``: the
-        L2-normalized tower output, then the temperature column that meets the item bias, then
-        the affinity columns (zero for a search). ``query_vectors`` replaces the training
+        L2-normalized tower output, then the affinity columns (zero for a search). ``query_vectors`` replaces the training
         lookup of ``QUERY`` (serving encodes the query text in the graph); ``history_vectors``
         the item tower's output for the history (serving looks it up in a table built at
         export, which is the same vectors for a fraction of the work)."""
@@ -216,9 +210,6 @@ class RtrecModel(tfrs.Model):
             self.user_tower(inputs, history_vectors, cells, training=training), axis=-1
         )
         parts = [user]
-        if self.hp.item_bias:
-            # user . item = u . v + temperature * bias: logits / temperature add the bias as is.
-            parts.append(tf.fill([tf.shape(user)[0], 1], tf.constant(self.hp.temperature)))
         if self.affinities:
             rows = self.catalog_rows.lookup(history)
             # A search follows its query: the history's category and word mix steps back.

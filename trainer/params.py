@@ -26,7 +26,7 @@ def content_parameter_counts(hp: Hyperparameters, encoder: BertTextEncoder) -> d
             ["x"], np.zeros((1, dim), np.float32), ["x"],
             embedding_dim=hp.embedding_dim, oov_buckets=hp.item_oov_buckets,
             adapter_dim=hp.adapter_dim if mode == "adapter" else None,
-            id_dropout=hp.id_dropout, item_bias=hp.item_bias,
+            id_dropout=hp.id_dropout,
         )  # fmt: skip
         tower.text_part(tf.zeros([1, dim]))
         text_weights = [w for w in tower.trainable_weights if "item_id_embedding" not in w.name]

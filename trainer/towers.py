@@ -59,7 +59,6 @@ class ItemTower(tf.keras.layers.Layer):
         oov_buckets: int,
         adapter_dim: int | None,
         id_dropout: float,
-        item_bias: bool,
         **kwargs,
     ):
         """``adapter_dim`` None: no adapter (``content_tuning`` frozen or top_layers)."""
@@ -81,13 +80,6 @@ class ItemTower(tf.keras.layers.Layer):
             rows_in_table, embedding_dim, embeddings_initializer=init, name="item_id_embedding"
         )
         self.adapter = _Adapter(adapter_dim) if adapter_dim else None
-        self.bias_embedding = (
-            tf.keras.layers.Embedding(
-                rows_in_table, 1, embeddings_initializer="zeros", name="item_bias"
-            )  # fmt: skip
-            if item_bias
-            else None
-        )
         self.tuned_text = None
         """With ``content_tuning='top_layers'``: the trainer.content_tuning.TopLayerCache whose
         rows 0..n-1 are the catalog items; ``content`` then holds its last refreshed output."""
@@ -111,11 +103,6 @@ class ItemTower(tf.keras.layers.Layer):
         """
         index, known = self.known(item_ids)
         return self.id_embedding(index) * tf.cast(known, tf.float32)[..., None]
-
-    def bias(self, item_ids: tf.Tensor) -> tf.Tensor:
-        """Learned score offset of known ids; 0 for ids outside the vocabulary (cold items)."""
-        index, known = self.known(item_ids)
-        return self.bias_embedding(index)[..., 0] * tf.cast(known, tf.float32)
 
     def call(self, item_ids: tf.Tensor, training: bool = False, live: bool = False) -> tf.Tensor:
         """Item vectors; ``live`` runs the tuned BERT layers (gradient) instead of the table."""

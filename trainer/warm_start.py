@@ -5,7 +5,7 @@ shrunk (items that left the window). Restoring a checkpoint would need identical
 exported model leaves its trainable weights beside its SavedModel (``warm_start/``, outside
 ``Format-Serving``, so the Pusher does not copy it to TF Serving) with the ids that index the
 catalog-sized ones. The next model copies every weight whose shape is unchanged, and remaps the
-id-indexed ones row by row: a known item keeps its learned id embedding and bias, a new item
+id-indexed ones row by row: a known item keeps its learned id embedding, a new item
 keeps its fresh initialisation, and a word keeps its learned affinity strength. Weights that are
 rebuilt from data (catalog text vectors, membership tables) are not trainable and not copied.
 """
@@ -31,8 +31,6 @@ def _id_indexed(model) -> dict[int, tuple[str, list[str]]]:
     tower = model.item_tower
     vocab = tower.vocabulary
     out = {id(tower.id_embedding.embeddings): ("vocabulary", vocab)}
-    if tower.bias_embedding is not None:
-        out[id(tower.bias_embedding.embeddings)] = ("vocabulary", vocab)
     for layer in model.affinities:
         if len(layer.strength.shape) == 1:  # one strength per word column
             out[id(layer.strength)] = ("columns", list(layer.columns))

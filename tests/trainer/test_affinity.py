@@ -132,7 +132,7 @@ def test_served_score_adds_the_affinity_terms(trained):
     users = model.user_vectors(features)
     ids = tf.constant(["lamp-5", "tent-5", "lamp-6"])
     items = model.item_vectors(ids)
-    dim = model.hp.embedding_dim + 1
+    dim = model.hp.embedding_dim
     tower = tf.linalg.matvec(items[:, :dim], users[0, :dim])
     full = tf.linalg.matvec(items, users[0])
     rows = model.catalog_rows.lookup(history)

@@ -124,20 +124,18 @@ def test_visit_pooling_weighs_the_long_term_mean_by_visit_cell(tiny_hp):
     assert not np.allclose(expected, vectors.numpy()[0, -4:].mean(0), atol=1e-3)
 
 
-def test_item_bias_is_one_served_column_and_zero_for_unknown_items(trained, toy_catalog):
+def test_served_vectors_are_the_unit_tower_part_then_the_affinity_columns(trained, toy_catalog):
     model, _ = trained
     known, cold = toy_catalog.ids[0], toy_catalog.ids[-1]  # cold: in the catalog, never trained
     ids = tf.constant([known, cold, "never-seen"])
     vectors = model.item_vectors(ids).numpy()
-    dim = model.hp.embedding_dim  # the bias column follows; then the affinity columns
+    dim = model.hp.embedding_dim
     widths = sum(layer.width for layer in model.affinities)
-    assert vectors.shape == (3, model.vector_dim) == (3, dim + 1 + widths)
-    bias = model.item_tower.bias(ids).numpy()
-    np.testing.assert_allclose(vectors[:, dim], bias)
-    assert bias[0] != 0.0 and bias[1] == 0.0 and bias[2] == 0.0  # trained vs cold/unknown
-    np.testing.assert_allclose(np.linalg.norm(vectors[:, :dim], axis=1)[:2], 1.0, atol=1e-5)
+    assert vectors.shape == (3, model.vector_dim) == (3, dim + widths)
+    np.testing.assert_allclose(np.linalg.norm(vectors[:, :dim], axis=1), 1.0, atol=1e-5)
     users = model.user_vectors(_batch(toy_examples(4, seed=16), n=4)).numpy()
-    np.testing.assert_allclose(users[..., dim], model.hp.temperature)
+    assert users.shape == (4, model.vector_dim)
+    np.testing.assert_allclose(np.linalg.norm(users[:, :dim], axis=1), 1.0, atol=1e-5)
 
 
 def test_a_search_query_moves_the_user_vector(trained):

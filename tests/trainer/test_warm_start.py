@@ -53,7 +53,7 @@ def test_known_items_keep_their_vectors_and_new_items_get_rows(
     fresh_rows = new.item_tower.id_embedding.embeddings.numpy().copy()
     report = warm_start(new, serving_dir)
     known = [i for i in toy_catalog.ids[:-2] if i != "kettle-3"]
-    dim = tiny_hp.embedding_dim + 1  # the tower part and the bias; affinity columns follow
+    dim = tiny_hp.embedding_dim  # the tower part; affinity columns follow
     np.testing.assert_allclose(
         new.item_vectors(tf.constant(known)).numpy()[:, :dim],
         old.item_vectors(tf.constant(known)).numpy()[:, :dim],
@@ -64,7 +64,7 @@ def test_known_items_keep_their_vectors_and_new_items_get_rows(
         assert new_words.strength.numpy()[new_words.columns.index(word)] == pytest.approx(
             old_words.strength.numpy()[old_words.columns.index(word)]
         )
-    assert report["rows_kept"] >= 2 * len(known) and report["copied"] > 10
+    assert report["rows_kept"] >= len(known) and report["copied"] > 10
     rows = new.item_tower.id_table.lookup(tf.constant(["lamp-new-1", "tent-new-2"])).numpy()
     np.testing.assert_array_equal(new.item_tower.id_embedding.embeddings.numpy()[rows],
                                   fresh_rows[rows])  # fmt: skip
