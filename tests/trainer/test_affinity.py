@@ -157,3 +157,49 @@ def test_served_score_adds_the_affinity_terms(trained):
     assert brand[1] == 0.0, "tent-5's brand (acme) is not in the history"
     zenith = word.columns.index("zenith")  # lamp-1's and lamp-6's brand
     np.testing.assert_allclose(brand[2], columns_of["word"][zenith], rtol=1e-5)
+
+
+def test_leading_directions_are_orthonormal_and_keep_the_catalog_span():
+    rng = np.random.default_rng(0)
+    columns = (rng.random((50, 3)) @ rng.random((3, 10)) > 0.8).astype(np.float32)
+    rank = np.linalg.matrix_rank(columns)
+    basis = a.leading_directions(columns, rank)
+    assert basis.shape == (10, rank)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(rank), atol=1e-5)
+    np.testing.assert_allclose(columns @ basis @ basis.T, columns, atol=1e-4)  # nothing lost
+    user = rng.normal(size=10).astype(np.float32)
+    np.testing.assert_allclose((columns @ basis) @ (user @ basis), columns @ user, atol=1e-4)
+    assert a.leading_directions(columns, 99).shape == (10, 10)  # never wider than the columns
+    narrow = a.leading_directions(columns, 1)
+    captured = np.linalg.norm(columns @ narrow)
+    for other in rng.normal(size=(20, 10)):  # the first direction holds the most of the catalog
+        assert captured >= np.linalg.norm(columns @ (other / np.linalg.norm(other))) - 1e-4
+
+
+def test_a_projected_model_serves_the_affinity_columns_on_its_basis(toy_catalog, tiny_hp):
+    import dataclasses
+
+    from tests.tiny_model import GAP_S
+    from trainer.model import RtrecModel
+
+    hp = dataclasses.replace(tiny_hp, affinity_width=4)
+    model = RtrecModel(toy_catalog, toy_catalog.ids, ["click", "view"], hp, GAP_S)
+    exact = RtrecModel(toy_catalog, toy_catalog.ids, ["click", "view"], tiny_hp, GAP_S)
+    dim, basis = hp.embedding_dim, model.affinity_basis.numpy()
+    assert basis.shape == (sum(layer.width for layer in model.affinities), 4)
+    assert model.vector_dim == dim + 4 < exact.vector_dim
+    ids = tf.constant(toy_catalog.ids[:6])
+    items = model.item_vectors(ids).numpy()
+    full = exact.item_vectors(ids).numpy()  # same catalog, same (exact) affinity columns
+    np.testing.assert_allclose(items[:, dim:], full[:, dim:] @ basis, atol=1e-5)
+    rows = [toy_catalog.ids.index(i.decode()) for i in ids.numpy()]
+    cells = tf.constant(["|".join(toy_catalog.categories[r]) for r in rows])
+    texts = tf.constant([toy_catalog.texts[r] for r in rows])
+    tower = model.item_tower(ids)
+    new = model.finish_item_vectors(tower, ids, categories=cells, texts=texts).numpy()
+    np.testing.assert_allclose(new, items, atol=1e-5)  # a new item lands where the catalog's would
+    features = _served_features(tf.constant([["", "", "lamp-1", "lamp-2", "kettle-3"]]))
+    # Both models' affinity weights start from the same constants (strengths, eps, step weights).
+    users = model.user_vectors(features).numpy()
+    expected = exact.user_vectors(features).numpy()[:, dim:] @ basis
+    np.testing.assert_allclose(users[:, dim:], expected, atol=1e-5)
