@@ -68,3 +68,38 @@ def numpy_recommend(twin: dict, row_of: dict, history: np.ndarray, k: int) -> tu
 def histories(ids: np.ndarray, count: int, seed: int = 1) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [ids[rng.integers(0, len(ids), size=(1, HISTORY))] for _ in range(count)]
+
+
+def export_twin(loaded) -> dict:
+    """A real rtrec export's own index, read from its variables: ``ids`` and ``vectors`` (the
+    BruteForce layer's identifiers and candidates), for a numpy floor over the same index."""
+    by_name = {v.name.split(":")[0]: v.numpy() for v in loaded.index.variables}
+    return {"ids": by_name["identifiers"].astype(str), "vectors": by_name["candidates"]}
+
+
+def export_requests(ids: np.ndarray, count: int, k: int, seed: int = 1) -> list[dict]:
+    """``recommend`` requests for a real export: full-length histories of its catalog items,
+    a minute apart, viewed, ending a minute before ``now`` (what a live user sends)."""
+    now = 1_750_000_000
+    stamps = np.array([[now - 60 * (HISTORY - i) for i in range(HISTORY)]], np.int64)
+    return [
+        {
+            "history_item_ids": history.astype(object),
+            "history_event_types": np.full((1, HISTORY), "view", dtype=object),
+            "history_timestamps": stamps,
+            "user_key": np.array([""], dtype=object),
+            "now": np.array([now], np.int64),
+            "exclude_item_ids": np.zeros((1, 0), dtype=object),
+            "k": np.int32(k),
+        }
+        for history in histories(ids, count, seed)
+    ]
+
+
+def numpy_top_k(twin: dict, users: np.ndarray, k: int) -> tuple:
+    """The floor of a real export: its user vectors (computed beforehand) against its index."""
+    scores = users @ twin["vectors"].T
+    top = np.argpartition(-scores, k, axis=1)[:, :k]
+    order = np.take_along_axis(scores, top, 1).argsort(1)[:, ::-1]
+    top = np.take_along_axis(top, order, 1)
+    return twin["ids"][top], np.take_along_axis(scores, top, 1)
