@@ -50,11 +50,6 @@ class Hyperparameters:
     word_affinity: bool = True
     """Served columns for the user's share of each informative word of the item texts (brands,
     authors, series recur across categories)."""
-    affinity_width: int = 0
-    """0: serve one affinity column per category and word (exact; up to 768 floats per vector).
-    N > 0: serve the affinity columns projected onto the N leading directions of the catalog's
-    item columns, trained that way too: a narrower index for large catalogs, an approximate
-    score (docs/experiments.md has what it costs)."""
     use_user_id: bool = True
     """Add a hashed user-key embedding (absent for an empty key and dropped for user_id_dropout of
     training examples, so unknown users are served from their history)."""
@@ -112,11 +107,9 @@ class Hyperparameters:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r}; use one of {allowed}")
         positive = ("embedding_dim", "history_length", "num_heads", "batch_size", "max_tokens")
-        at_least_0 = ("epochs", "affinity_width")
-        for name in (*positive, "top_layers", "adapter_dim", "user_id_buckets", *at_least_0):
-            least = 0 if name in at_least_0 else 1
-            if getattr(self, name) < least:
-                raise ValueError(f"{name} must be at least {least}")
+        for name in (*positive, "top_layers", "adapter_dim", "user_id_buckets", "epochs"):
+            if getattr(self, name) < (0 if name == "epochs" else 1):
+                raise ValueError(f"{name} must be at least {0 if name == 'epochs' else 1}")
         if self.visit_pooling and not self.long_term:
             raise ValueError(
                 "visit_pooling weighs the long-term mean, which long_term=False turns off; "

@@ -76,17 +76,6 @@ def word_columns(texts: Sequence[str]) -> list[str]:
     return sorted(kept, key=lambda word: (-counts[word], word))[:MAX_WORD_COLUMNS]
 
 
-def leading_directions(columns: np.ndarray, width: int) -> np.ndarray:
-    """[items, c] item columns -> [c, min(width, c)] orthonormal basis of their leading right
-    singular vectors (from the c x c Gram matrix, so the cost follows the columns, not the
-    catalog). Projecting both sides onto it keeps the dot product of everything the catalog's
-    items have in common and drops what few of them share."""
-    gram = columns.astype(np.float64).T @ columns.astype(np.float64)
-    values, vectors = np.linalg.eigh(gram)
-    order = np.argsort(values)[::-1][: min(width, columns.shape[1])]
-    return vectors[:, order].astype(np.float32)
-
-
 def _initial_log_weights() -> np.ndarray:
     """Log-weight per visit cell (``visit_cells`` order: away, opened, visits ago)."""
     ago = np.arange(VISITS_IN_VIEW)

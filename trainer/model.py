@@ -17,7 +17,7 @@ import tensorflow_recommenders as tfrs
 
 from rtrec import features as fk
 from rtrec.hparams import Hyperparameters
-from trainer.affinity import CategoryAffinity, WordAffinity, leading_directions
+from trainer.affinity import CategoryAffinity, WordAffinity
 from trainer.bert import BertTextEncoder
 from trainer.catalog import Catalog
 from trainer.content_tuning import TopLayerCache
@@ -100,14 +100,6 @@ class RtrecModel(tfrs.Model):
             self.affinities.append(CategoryAffinity(catalog.categories, hp.temperature))
         if hp.word_affinity:
             self.affinities.append(WordAffinity(catalog.texts, hp.temperature))
-        self.affinity_basis = None
-        """With ``affinity_width``: [affinity columns, width] both sides are projected on."""
-        if hp.affinity_width and self.affinities:
-            rows = tf.range(catalog.size, dtype=tf.int64)
-            columns = np.concatenate([a.item_columns(rows).numpy() for a in self.affinities], 1)
-            if columns.shape[1] > hp.affinity_width:
-                basis = leading_directions(columns, hp.affinity_width)
-                self.affinity_basis = tf.Variable(basis, trainable=False, name="affinity_basis")
         # In-batch top-K accuracy (each user vs the batch's targets), logged per step and epoch
         # in TensorBoard: cheap and familiar, though flattering beside full-catalog metrics.
         self.batch_metrics = [
@@ -158,17 +150,8 @@ class RtrecModel(tfrs.Model):
 
     @property
     def vector_dim(self) -> int:
-        """Width of served user and item vectors: the towers', then the affinity columns (or
-        their projection)."""
-        if self.affinity_basis is not None:
-            return self.hp.embedding_dim + int(self.affinity_basis.shape[1])
+        """Width of served user and item vectors: the towers', then the affinity columns."""
         return self.hp.embedding_dim + sum(layer.width for layer in self.affinities)
-
-    def _served_affinity(self, columns: list[tf.Tensor]) -> list[tf.Tensor]:
-        """The affinity column blocks as served: as they are, or projected on the basis."""
-        if self.affinity_basis is None or not columns:
-            return columns
-        return [tf.einsum("...c,cw->...w", tf.concat(columns, axis=-1), self.affinity_basis)]
 
     def finish_item_vectors(
         self,
@@ -179,15 +162,14 @@ class RtrecModel(tfrs.Model):
     ) -> tf.Tensor:
         """Tower output -> served item vector: L2-normalized, then the affinity columns if any: from the catalog row of each id (unknown ids: no category,
         no word), or from ``categories`` cells and ``texts`` when given (a new item)."""
+        parts = [tf.math.l2_normalize(vectors, axis=-1)]
         rows = self.catalog_rows.lookup(item_ids)
-        columns = []
         for layer in self.affinities:
             if isinstance(layer, CategoryAffinity):
                 given = None if categories is None else layer.columns_for_names(categories)
             else:
                 given = None if texts is None else layer.columns_for_texts(texts)
-            columns.append(layer.item_columns(rows) if given is None else given)
-        parts = [tf.math.l2_normalize(vectors, axis=-1), *self._served_affinity(columns)]
+            parts.append(layer.item_columns(rows) if given is None else given)
         return tf.concat(parts, axis=-1) if len(parts) > 1 else parts[0]
 
     def item_vectors(
@@ -232,8 +214,7 @@ class RtrecModel(tfrs.Model):
             rows = self.catalog_rows.lookup(history)
             # A search follows its query: the history's category and word mix steps back.
             browsing = tf.cast(~has_query(query_vectors), user.dtype)
-            columns = [layer.user_columns(rows, cells, mask) * browsing for layer in self.affinities]
-            parts += self._served_affinity(columns)
+            parts += [layer.user_columns(rows, cells, mask) * browsing for layer in self.affinities]
         return tf.concat(parts, axis=-1) if len(parts) > 1 else user
 
     def _update_batch_metrics(self, users, items, targets) -> None:
