@@ -71,10 +71,17 @@ def histories(ids: np.ndarray, count: int, seed: int = 1) -> list[np.ndarray]:
 
 
 def export_twin(loaded) -> dict:
-    """A real rtrec export's own index, read from its variables: ``ids`` and ``vectors`` (the
-    BruteForce layer's identifiers and candidates), for a numpy floor over the same index."""
-    by_name = {v.name.split(":")[0]: v.numpy() for v in loaded.index.variables}
-    return {"ids": by_name["identifiers"].astype(str), "vectors": by_name["candidates"]}
+    """A real rtrec export's catalog as a dense numpy index: ``ids`` (its index's identifiers)
+    and ``vectors`` (their served vectors, from its ``item_vectors`` signature)."""
+    import tensorflow as tf
+
+    ids = loaded.index.identifiers.numpy().astype(str)
+    item_vectors = loaded.signatures["item_vectors"]
+    chunks = [
+        item_vectors(item_ids=tf.constant(ids[start : start + 4096]))["item_vectors"].numpy()
+        for start in range(0, len(ids), 4096)
+    ]
+    return {"ids": ids, "vectors": np.concatenate(chunks)}
 
 
 def export_requests(ids: np.ndarray, count: int, k: int, seed: int = 1) -> list[dict]:

@@ -144,7 +144,7 @@ class _HistoryShares(tf.keras.layers.Layer):
         weights = tf.exp(self.step_weights(cells)[..., 0])
         weights *= tf.cast(mask, weights.dtype)
         steps = tf.gather(self.members, self._known(rows))
-        share = tf.matmul(weights[:, None, :], steps)[:, 0]  # Einsum here: 8x slower on CPU
+        share = tf.matmul(weights[:, None, :], steps)[:, 0]  # an Einsum was far slower in a Session
         return share / tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1e-9)
 
 

@@ -1,7 +1,8 @@
 """Serving export: one SavedModel with recommend, search, score and the vectors behind them.
 
-Built after training, apart from the training model (the TFRS pattern): a ``BruteForce`` index
-over the whole catalog (core TF ops only; stock TF Serving has no ScaNN ops) and the BERT text
+Built after training, apart from the training model (the TFRS pattern): an exact brute-force
+index over the whole catalog (``trainer/index.py``: the tower part dense, the affinity columns
+sparse; core TF ops only, stock TF Serving has no ScaNN ops) and the BERT text
 encoder with in-graph TF Text tokenization for new items and search queries. History arrives
 raw (item ids, event types, Unix timestamps), so a request carries the user's latest clicks and
 the recommendations follow them without retraining. Every signature builds the towers' input
@@ -18,13 +19,12 @@ import time
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_recommenders as tfrs
 
 from rtrec import features as fk
 from trainer import inputs
 from trainer.bert import BertTextEncoder
+from trainer.index import CatalogIndex
 from trainer.model import RtrecModel
-from trainer.ranking import exclude_and_top_k
 from trainer.warmup import write_warmup_requests
 
 _HISTORY = [
@@ -51,11 +51,10 @@ class ServingModule(tf.Module):
         self.model = model
         self.encoder = encoder
         self.length = model.hp.history_length
-        self.index = tfrs.layers.factorized_top_k.BruteForce(
-            k=min(fk.MAX_K + self.length + fk.MAX_EXCLUDE, model.catalog.size)
-        )
-        self.index.index(model.catalog_vectors(), model.catalog_ids)
-        self.index(tf.zeros([1, model.vector_dim]))  # build it before saving
+        self.index = CatalogIndex(
+            model.catalog_vectors().numpy(), np.array(model.catalog.ids),
+            dense_width=model.hp.embedding_dim,
+        )  # fmt: skip
         # The item tower's output for every catalog item and, last, for an id it does not know:
         # a request's history is a lookup instead of the text adapter and projection per step.
         towers = model.item_tower(tf.concat([model.catalog_ids, [UNKNOWN_ID]], 0))
@@ -113,10 +112,7 @@ class ServingModule(tf.Module):
             exclude_ids,
         )
         exclude = tf.concat([features[fk.HISTORY_ITEM_IDS], exclude_ids], 1)
-        scores, ids = self.index(users)
-        top_ids, top_scores = exclude_and_top_k(
-            ids, scores, exclude, tf.minimum(k, self.model.catalog.size)
-        )
+        top_ids, top_scores = self.index.top_k(users, self.model.catalog_rows.lookup(exclude), k)
         return {"item_ids": top_ids, "scores": top_scores}
 
     @tf.function(
