@@ -1,4 +1,4 @@
-"""The serving index at catalog scale: a dense [items, width] index against rtrec's dense+sparse one.
+"""The serving index at catalog scale: a dense [items, width] index against the dense + sparse one.
 
     python benchmarks/index.py --items 5000 100000 1000000 --out benchmarks/results/index.json
 

@@ -37,7 +37,6 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 import rtrec.env  # noqa: E402,F401
 from benchmarks.serving_model import (  # noqa: E402
-    HISTORY,
     build_model,
     export_requests,
     export_twin,

@@ -160,8 +160,9 @@ class RtrecModel(tfrs.Model):
         categories: tf.Tensor | None = None,
         texts: tf.Tensor | None = None,
     ) -> tf.Tensor:
-        """Tower output -> served item vector: L2-normalized, then the affinity columns if any: from the catalog row of each id (unknown ids: no category,
-        no word), or from ``categories`` cells and ``texts`` when given (a new item)."""
+        """Tower output -> served item vector: L2-normalized, then the affinity columns if any:
+        from the catalog row of each id (unknown ids: no category, no word), or from
+        ``categories`` cells and ``texts`` when given (a new item)."""
         parts = [tf.math.l2_normalize(vectors, axis=-1)]
         rows = self.catalog_rows.lookup(item_ids)
         for layer in self.affinities:
@@ -194,8 +195,9 @@ class RtrecModel(tfrs.Model):
         history_vectors: tf.Tensor | None = None,
     ) -> tf.Tensor:
         """Served user vectors [batch, vector_dim] from ``rtrec.features.USER_FEATURES``: the
-        L2-normalized tower output, then the affinity columns (zero for a search). ``query_vectors`` replaces the training
-        lookup of ``QUERY`` (serving encodes the query text in the graph); ``history_vectors``
+        L2-normalized tower output, then the affinity columns (zero for a search).
+        ``query_vectors`` replaces the training lookup of ``QUERY`` (serving encodes the query
+        text in the graph); ``history_vectors``
         the item tower's output for the history (serving looks it up in a table built at
         export, which is the same vectors for a fraction of the work)."""
         history = features[fk.HISTORY_ITEM_IDS]

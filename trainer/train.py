@@ -52,7 +52,8 @@ def write_projector(model: RtrecModel, log_dir: str, sample: int = 2000, seed: i
     os.makedirs(folder, exist_ok=True)
     n = model.catalog.size
     rows = np.sort(np.random.default_rng(seed).choice(n, size=min(sample, n), replace=False))
-    vectors = tf.gather(model.catalog_vectors()[:, : model.hp.embedding_dim], rows)  # the tower part
+    tower_part = model.catalog_vectors()[:, : model.hp.embedding_dim]
+    vectors = tf.gather(tower_part, rows)
     with open(os.path.join(folder, "metadata.tsv"), "w", encoding="utf-8") as handle:
         handle.write("item_id\ttitle\n")
         for row in rows:
