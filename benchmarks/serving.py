@@ -19,10 +19,7 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +41,7 @@ from benchmarks.serving_model import (  # noqa: E402
     numpy_recommend,
     numpy_top_k,
 )
+from serving.process import START_TIMEOUT_S, ServerProcess, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 K, MODEL = 10, "recommender"
@@ -106,37 +104,31 @@ def interleaved(paths: dict[str, Callable[[int], object]], requests: int, client
 
 
 class ServeModel:
-    """``python -m serving.model_server`` in its own process, on a free port."""
+    """``python -m serving.model_server`` in its own process, on a free port, its output in a
+    log file (``serving.process.ServerProcess``: an unread pipe would fill up and stall it)."""
 
     def __init__(self, base: Path, extra: list[str] = ()) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        from serving.client import ModelClient
+
+        self.port = free_port()
         command = [
             sys.executable, "-m", "serving.model_server", f"--rest_api_port={self.port}",
             "--rest_api_host=127.0.0.1", f"--model_name={MODEL}", f"--model_base_path={base}",
             "--file_system_poll_wait_seconds=1", *extra,
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        from serving.client import ModelClient
-
+        log = base.parent / f"{base.name}.log"
+        self.server = ServerProcess(command, log, env={"PYTHONPATH": str(REPO)}, cwd=REPO)
+        self.server.__enter__()
         self.client = ModelClient(f"http://127.0.0.1:{self.port}", MODEL, timeout=30, retries=0)
         try:
-            self.client.wait_until_available(timeout=300)
+            self.client.wait_until_available(timeout=START_TIMEOUT_S)
         except TimeoutError:
-            self.process.kill()
-            raise RuntimeError(self.process.stderr.read().decode()[-3000:]) from None
+            self.close()
+            raise RuntimeError(log.read_text(errors="replace")[-3000:]) from None
 
     def close(self) -> None:
         self.client.close()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.server.__exit__(None, None, None)
 
 
 def first_requests(server: ServeModel, base: Path, warm: Path, cold: Path, request: Callable,
@@ -292,6 +284,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3, help="hot loads per first-request case")
     parser.add_argument("--out", default="benchmarks/results/serving.json")
     args = parser.parse_args(argv)
+    rtrec.env.use_eigen_kernels()  # the in-process paths run the kernels serve-model runs
     rows, warmups = [], []
     with tempfile.TemporaryDirectory() as workdir:
         catalogs = [None] if args.saved_model else args.items

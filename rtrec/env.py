@@ -14,6 +14,7 @@ import sys
 import warnings
 
 LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
+ONEDNN_VAR = "TF_ENABLE_ONEDNN_OPTS"
 
 
 class KerasVersionError(RuntimeError):
@@ -39,3 +40,18 @@ def ensure_legacy_keras() -> None:
 
 
 ensure_legacy_keras()
+
+
+def use_eigen_kernels() -> None:
+    """Run TensorFlow's Eigen CPU kernels, as stock TF Serving does, instead of oneDNN's.
+
+    Called by ``rtrec serve-model`` before TensorFlow is imported. TF 2.16's oneDNN kernels
+    corrupt the heap when one model runs on several threads with inputs of varying batch size
+    (the attention blocks' rank-4 products; tensorflow/tensorflow#117700): with
+    ``--enable_batching`` the server died with "double free or corruption" under 16 clients.
+    The stock ``tensorflow/serving`` images use the Eigen kernels too, so the embedded server
+    computes what production computes. An explicit ``TF_ENABLE_ONEDNN_OPTS`` wins.
+    """
+    if "tensorflow" in sys.modules:
+        return  # too late to choose for this process (in-process tests); nothing to change
+    os.environ.setdefault(ONEDNN_VAR, "0")

@@ -54,6 +54,9 @@ def _options(command):
 @_options
 def main(**flags) -> None:
     """Serve SavedModels on TF Serving 2.16's REST API (status, metadata, predict)."""
+    from rtrec.env import use_eigen_kernels
+
+    use_eigen_kernels()  # before TensorFlow is imported (by the server's modules)
     from serving.model_server.server import ModelServer
     from serving.tfserving.configs import ConfigError
 

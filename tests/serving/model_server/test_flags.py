@@ -99,3 +99,55 @@ def test_the_command_serves_and_stops_on_sigterm(base_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_the_command_serves_an_attention_model_to_concurrent_batches_without_crashing(
+    exported, tmp_path
+):
+    """TF 2.16's oneDNN kernels corrupted the heap here (the process died with "double free or
+    corruption"): concurrent batches of varying size through the attention blocks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from serving.client import ModelClient
+    from serving.process import ServerProcess, free_port
+
+    model, _, version = exported
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "1").symlink_to(version, target_is_directory=True)
+    params = tmp_path / "batching.txt"
+    params.write_text(
+        "max_batch_size { value: 16 }\nbatch_timeout_micros { value: 1000 }\n"
+        "max_enqueued_batches { value: 64 }\nnum_batch_threads { value: 2 }\n"
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "serving.model_server", f"--rest_api_port={port}",
+               "--model_name=rtrec", f"--model_base_path={base}", "--enable_batching",
+               f"--batching_parameters_file={params}"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    env["PYTHONPATH"] = REPO
+    with ServerProcess(command, tmp_path / "server.log", env=env, cwd=REPO) as server:
+        client = ModelClient(f"http://127.0.0.1:{port}", "rtrec", timeout=60, retries=0)
+        client.wait_until_available(timeout=300)
+        ids = model.catalog.ids
+        rng = np.random.default_rng(0)
+        failures = []
+
+        def one(i: int) -> None:
+            rows = 1 + i % 3  # batches of varying size
+            inputs = {
+                "history_item_ids": rng.choice(ids, size=(rows, 8)).tolist(),
+                "history_event_types": [["view"] * 8] * rows,
+                "history_timestamps": [[1_750_000_000 + j for j in range(8)]] * rows,
+            }
+            try:
+                client.predict(inputs, signature_name="serving_default")
+            except Exception as error:  # noqa: BLE001 - every failure is counted
+                failures.append(repr(error))
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(one, range(1200)))
+        assert server.process.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
+        assert failures == []
