@@ -1,4 +1,4 @@
-"""The serving index: exact brute-force top-k over the served vectors, stored as they are sparse.
+"""The serving index: exact brute-force top-k over the served vectors, the sparse part sparse.
 
 A served item vector is the unit tower part (``embedding_dim`` dense floats) followed by the
 affinity columns (one per category and informative word; ``trainer/affinity.py``), which are
@@ -42,10 +42,6 @@ class CatalogIndex(tf.Module):
             tf.constant(identifiers, tf.string), trainable=False, name="identifiers"
         )
         self.size = len(vectors)
-
-    @property
-    def width(self) -> int:
-        return self.dense_width + int(self.sparse_shape[1])
 
     def scores(self, users: tf.Tensor) -> tf.Tensor:
         """[batch, width] user vectors -> [batch, items] dot products with every item."""
