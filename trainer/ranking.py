@@ -1,7 +1,8 @@
-"""Top-K with exclusions (items already in the history, items the caller excludes), in TF.
+"""Offline ranking of the catalog with the serving index, and next-item metrics over it.
 
-Shared by the in-training evaluation, the quality benchmark's rtrec adapter and the serving
-signatures, so offline numbers and served results come from the same code.
+The in-training evaluation ranks with the index the serving signatures use
+(``trainer.index.CatalogIndex``: history excluded before the top-k), so the per-epoch numbers
+and the served lists come from the same code (tests compare the two).
 """
 
 from __future__ import annotations
@@ -11,42 +12,22 @@ import tensorflow as tf
 
 from rtrec import features as fk
 from rtrec.evaluation.metrics import ranking_metrics
-
-
-def exclude_and_top_k(
-    candidate_ids: tf.Tensor, candidate_scores: tf.Tensor, exclude_ids: tf.Tensor, k
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """Drop candidates whose id is in ``exclude_ids`` (per row), then keep the best ``k``.
-
-    ``candidate_*`` are [batch, L] from an index asked for ``k + exclude width`` results, so at
-    least ``k`` survive; padding ids ('') in ``exclude_ids`` exclude nothing.
-    """
-    excluded = tf.reduce_any(
-        tf.logical_and(
-            tf.equal(candidate_ids[:, :, None], exclude_ids[:, None, :]),
-            tf.not_equal(exclude_ids[:, None, :], fk.PAD_ITEM),
-        ),
-        axis=2,
-    )
-    scores = tf.where(excluded, tf.fill(tf.shape(candidate_scores), -np.inf), candidate_scores)
-    best, order = tf.math.top_k(scores, k=tf.minimum(k, tf.shape(scores)[1]))
-    return tf.gather(candidate_ids, order, batch_dims=1), best
+from trainer.index import CatalogIndex
 
 
 def rank_catalog(model, features: dict, k: int, batch_size: int = 512) -> np.ndarray:
-    """Catalog rows of the top ``k`` items per example, history excluded, full catalog scored."""
-    catalog = model.catalog_vectors()
-    ids = model.catalog_ids
+    """Catalog rows of the top ``k`` items per example, history excluded, full catalog scored
+    by the serving index itself (``trainer.index.CatalogIndex``)."""
+    index = CatalogIndex(
+        model.catalog_vectors().numpy(), np.array(model.catalog.ids), model.hp.embedding_dim
+    )
     n = len(next(iter(features.values())))
-    width = k + features[fk.HISTORY_ITEM_IDS].shape[1]
     out = []
     for start in range(0, n, batch_size):
         batch = {key: tf.constant(v[start : start + batch_size]) for key, v in features.items()}
         users = model.user_vectors(batch)
-        scores = tf.matmul(users, catalog, transpose_b=True)
-        top_scores, top_rows = tf.math.top_k(scores, k=min(width, int(catalog.shape[0])))
-        top_ids = tf.gather(ids, top_rows)
-        ranked_ids, _ = exclude_and_top_k(top_ids, top_scores, batch[fk.HISTORY_ITEM_IDS], k)
+        exclude = model.catalog_rows.lookup(batch[fk.HISTORY_ITEM_IDS])
+        ranked_ids, _ = index.top_k(users, exclude, tf.constant(k))
         out.append(model.catalog_rows.lookup(ranked_ids).numpy())
     return np.concatenate(out)
 
