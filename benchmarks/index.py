@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import rtrec.env  # noqa: E402,F401
+from benchmarks.serving_model import numpy_top_k  # noqa: E402
 from benchmarks.tables import print_and_save  # noqa: E402
 
 DENSE, CATEGORIES, WORDS, WORDS_PER_ITEM, K = 64, 103, 512, 7, 10
@@ -66,10 +67,7 @@ def bench(items: int, requests: int) -> list[dict]:
     users = [rng.standard_normal((1, vectors.shape[1])).astype(np.float32) for _ in range(16)]
     user_tensors = [tf.constant(u) for u in users]
 
-    def numpy_top_k(i: int):
-        scores = users[i % 16] @ vectors.T
-        top = np.argpartition(-scores, K, axis=1)[:, :K]
-        return top[0][np.argsort(-scores[0, top[0]])]
+    twin = {"ids": ids, "vectors": vectors}
 
     dense = tf.Variable(vectors, trainable=False)
 
@@ -90,7 +88,8 @@ def bench(items: int, requests: int) -> list[dict]:
         assert len(set(expected) & set(got)) >= K - 1, (expected, got)
     sparse_bytes = index.sparse_indices.numpy().nbytes + index.sparse_values.numpy().nbytes
     layouts = [
-        ("numpy dense top-k (floor)", numpy_top_k, vectors.nbytes),
+        ("numpy dense top-k (floor)", lambda i: numpy_top_k(twin, users[i % 16], K),
+         vectors.nbytes),
         ("TF dense index (MatMul + TopKV2)", lambda i: dense_top_k(user_tensors[i % 16]),
          vectors.nbytes),
         ("rtrec CatalogIndex (dense + sparse)", lambda i: split_top_k(user_tensors[i % 16]),

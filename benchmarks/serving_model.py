@@ -57,12 +57,7 @@ def numpy_recommend(twin: dict, row_of: dict, history: np.ndarray, k: int) -> tu
     """The floor: the same computation in numpy (argpartition top-k)."""
     rows = [[row_of[h] for h in user if h in row_of] for user in history.tolist()]
     means = np.stack([twin["vectors"][r].mean(0) if r else np.zeros(DIM) for r in rows])
-    users = np.tanh(means @ twin["projection"])
-    scores = users @ twin["vectors"].T
-    top = np.argpartition(-scores, k, axis=1)[:, :k]
-    order = np.take_along_axis(scores, top, 1).argsort(1)[:, ::-1]
-    top = np.take_along_axis(top, order, 1)
-    return twin["ids"][top], np.take_along_axis(scores, top, 1)
+    return numpy_top_k(twin, np.tanh(means @ twin["projection"]), k)
 
 
 def histories(ids: np.ndarray, count: int, seed: int = 1) -> list[np.ndarray]:
@@ -104,7 +99,8 @@ def export_requests(ids: np.ndarray, count: int, k: int, seed: int = 1) -> list[
 
 
 def numpy_top_k(twin: dict, users: np.ndarray, k: int) -> tuple:
-    """The floor of a real export: its user vectors (computed beforehand) against its index."""
+    """(ids, scores) of the ``k`` best items per user vector over ``twin``'s ``vectors``: the
+    floor's top-k (a real export's floor is this alone, its user vectors computed beforehand)."""
     scores = users @ twin["vectors"].T
     top = np.argpartition(-scores, k, axis=1)[:, :k]
     order = np.take_along_axis(scores, top, 1).argsort(1)[:, ::-1]
