@@ -66,7 +66,7 @@ class Process(ServerProcess):
 
     def __init__(self, command: list[str], log: Path, ready_url: str, env: dict) -> None:
         super().__init__(command, log, env, cwd=REPO)
-        self.__enter__()
+        self.start()
         try:
             self.wait_healthy(ready_url, timeout_s=600)
         except (RuntimeError, TimeoutError):
@@ -77,9 +77,6 @@ class Process(ServerProcess):
         """User + system CPU time the process has used (Linux /proc)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.__exit__(None, None, None)
 
 
 def ingestion(http: httpx.Client, items: list[str], batch: int, batches: int) -> dict:

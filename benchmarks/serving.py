@@ -117,8 +117,7 @@ class ServeModel:
             "--file_system_poll_wait_seconds=1", *extra,
         ]  # fmt: skip
         log = base.parent / f"{base.name}.log"
-        self.server = ServerProcess(command, log, env={"PYTHONPATH": str(REPO)}, cwd=REPO)
-        self.server.__enter__()
+        self.server = ServerProcess(command, log, env={"PYTHONPATH": str(REPO)}, cwd=REPO).start()
         self.client = ModelClient(f"http://127.0.0.1:{self.port}", MODEL, timeout=30, retries=0)
         try:
             self.client.wait_until_available(timeout=START_TIMEOUT_S)
@@ -128,7 +127,7 @@ class ServeModel:
 
     def close(self) -> None:
         self.client.close()
-        self.server.__exit__(None, None, None)
+        self.server.stop()
 
 
 def first_requests(server: ServeModel, base: Path, warm: Path, cold: Path, request: Callable,

@@ -34,13 +34,17 @@ class ServerProcess:
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> ServerProcess:
+    def start(self) -> ServerProcess:
+        """Start the process (``with`` does this; benchmarks holding several call it)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
                 self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd
             )
         return self
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
 
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
@@ -60,6 +64,10 @@ class ServerProcess:
         raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s; see {self.log}")
 
     def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Terminate the process (SIGTERM, then SIGKILL after 30 s) if it still runs."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
