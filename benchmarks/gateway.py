@@ -126,9 +126,11 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         base, history_length = tiny_export(work / "models" / MODEL)
     model_port, gateway_port = free_port(), free_port()
     model_url = f"http://127.0.0.1:{model_port}"
+    intra, inter = args.tf_threads
     server = Process([sys.executable, "-m", "cli.main", "serve-model", "--rest_api_host",
                       "127.0.0.1", f"--rest_api_port={model_port}", f"--model_name={MODEL}",
-                      f"--model_base_path={base}"], work / "serve-model.log",
+                      f"--model_base_path={base}", f"--tensorflow_intra_op_parallelism={intra}",
+                      f"--tensorflow_inter_op_parallelism={inter}"], work / "serve-model.log",
                      f"{model_url}/v1/models/{MODEL}", env)  # fmt: skip
     url = f"http://127.0.0.1:{gateway_port}"
     store = args.store or f"sqlite:///{work / 'gateway.db'}"
@@ -162,6 +164,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                 for name, proc, start in (("gateway", gateway, before[0]),
                                           ("model_server", server, before[1]))
             }  # fmt: skip
+            row["cpu_ms_per_request"]["load_generator"] = row.pop("generator_cpu_ms")
             latency.append(row)
     finally:
         gateway.stop()
@@ -169,6 +172,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     return {
         "recommend": latency, "capacity": closed, "ingestion": ingest, "freshness": fresh,
         "model": args.saved_model or "tiny test model", "store": store.split(":")[0],
+        "tensorflow_threads": {"intra_op": intra, "inter_op": inter},
         "history_length": history_length, "catalog_items": len(items), "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }  # fmt: skip
@@ -188,7 +192,8 @@ def print_table(result: dict) -> None:
         cpu = rec["cpu_ms_per_request"]
         other = (
             f"{rec['requests']} requests, {rec['errors']} errors; CPU per request: "
-            f"gateway {cpu['gateway']} ms, model server {cpu['model_server']} ms"
+            f"gateway {cpu['gateway']} ms, model server {cpu['model_server']} ms, "
+            f"load generator {cpu['load_generator']} ms"
         )
         table.add_row(f"recommendations at {rec['rate']:g}/s for {rec['seconds']}s",
                       f"{rec['p50_ms']} ms", f"{rec['p99_ms']} ms", other)  # fmt: skip
@@ -219,6 +224,14 @@ def main(argv: list[str] | None = None) -> dict:
         help="the export's trainer.hparams.history_length (--saved-model)",
     )
     parser.add_argument("--store", help="store URL (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--tf-threads",
+        type=int,
+        nargs=2,
+        default=[1, 2],
+        metavar=("INTRA", "INTER"),
+        help="serve-model's --tensorflow_intra_op_parallelism and _inter_op_ (0: TF's choice)",
+    )
     parser.add_argument(
         "--rate",
         type=float,

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import httpx
 import numpy as np
 
 from rtrec import features as fk
-from serving.client import ModelClient, ModelServerError
+from serving.client import ModelClient, ModelServerError, ModelServerUnreachableError
 
 LATEST = "@latest"
 """The pseudo-label of "the newest AVAILABLE version" (an experiment without labels); TF
@@ -78,7 +77,7 @@ class ModelAccess:
             return cached[0]
         try:
             rows = self.client.status(label=None if label == LATEST else label)
-        except httpx.TransportError as error:
+        except ModelServerUnreachableError as error:
             raise self._unreachable(error) from error
         except ModelServerError as error:
             if error.status >= 500:
@@ -107,7 +106,7 @@ class ModelAccess:
         start = time.perf_counter()
         try:
             return self.client.predict(inputs, signature_name=signature, version=version)
-        except httpx.TransportError as error:
+        except ModelServerUnreachableError as error:
             self.forget_versions()
             raise self._unreachable(error) from error
         except ModelServerError as error:

@@ -34,6 +34,8 @@ HELP = {
     "num_request_iterations_for_warmup": "Times each warm-up record is replayed.",
     "rest_api_num_threads": "Threads running requests.",
     "rest_api_timeout_in_ms": "A request running longer gets a 504 (0: no limit).",
+    "tensorflow_intra_op_parallelism": "Threads within one TensorFlow op (0: TensorFlow picks).",
+    "tensorflow_inter_op_parallelism": "Threads running independent ops (0: TensorFlow picks).",
     "max_body_bytes": "Larger request bodies get a 413 (not a TF Serving flag).",
 }
 

@@ -36,6 +36,8 @@ class ServerOptions:
     num_request_iterations_for_warmup: int = 1
     rest_api_num_threads: int = 4 * (os.cpu_count() or 1)
     rest_api_timeout_in_ms: int = 30_000
+    tensorflow_intra_op_parallelism: int = 0
+    tensorflow_inter_op_parallelism: int = 0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     def model_server_config(self) -> ModelServerConfig:

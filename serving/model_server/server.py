@@ -3,11 +3,19 @@
 :class:`ModelServer` is what the CLI, the tests and the benchmark start. Like
 ``tensorflow_model_server``, it loads every configured model's aspired versions before it
 accepts requests, then polls for new versions in the background. It runs uvicorn in a thread
-on a socket it binds itself, so ``rest_api_port=0`` gives a free port (tests run in parallel).
+on a socket it binds itself, so ``rest_api_port=0`` gives a free port (tests run in parallel),
+on uvloop and httptools where installed (uvicorn's "auto" choice, as ``uvicorn.run`` makes).
+
+Once the models are loaded their Python objects (hundreds of thousands: the restored graphs
+and functions) are moved out of the garbage collector's sight with ``gc.freeze()``: otherwise
+every full collection walks them all again, a pause of tens of milliseconds in the middle of
+some request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 import socket
 import threading
@@ -27,6 +35,9 @@ class ModelServer:
     """A running ``rtrec serve-model``: ``start()``, ``url``, ``stop()`` (or a ``with`` block)."""
 
     def __init__(self, options: ServerOptions) -> None:
+        set_tensorflow_threads(
+            options.tensorflow_intra_op_parallelism, options.tensorflow_inter_op_parallelism
+        )
         self.options = options
         self.metrics = ServerMetrics()
         metrics = self.metrics
@@ -53,6 +64,8 @@ class ModelServer:
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The REST API's event loop (uvloop's where installed), once started."""
         self.port = options.rest_api_port
 
     @property
@@ -62,6 +75,8 @@ class ModelServer:
     def start(self) -> ModelServer:
         """Load the models (blocking, as TF Serving does), then serve in a background thread."""
         self.core.poll()
+        gc.collect()
+        gc.freeze()
         config_loader = None
         if self.options.model_config_file:
             path = self.options.model_config_file
@@ -92,8 +107,6 @@ class ModelServer:
         return self
 
     def _serve(self, sock: socket.socket, started: threading.Event) -> None:
-        import asyncio
-
         async def run() -> None:
             serving = asyncio.ensure_future(self._server.serve(sockets=[sock]))
             while not self._server.started and not serving.done():
@@ -101,7 +114,12 @@ class ModelServer:
             started.set()
             await serving
 
-        asyncio.run(run())
+        factory = self._server.config.get_loop_factory()
+        self.loop = factory() if factory is not None else asyncio.new_event_loop()
+        try:
+            self.loop.run_until_complete(run())
+        finally:
+            self.loop.close()
 
     def wait(self) -> None:
         """Block until the server stops (Ctrl-C in the CLI)."""
@@ -120,3 +138,42 @@ class ModelServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def set_tensorflow_threads(intra_op: int, inter_op: int) -> None:
+    """TF Serving's ``--tensorflow_intra_op_parallelism`` / ``--tensorflow_inter_op_parallelism``.
+
+    0 leaves TensorFlow's choice (a pool as wide as the machine). A small model served beside
+    other processes (the gateway, on one host) spends less CPU per request with one or two
+    threads: its hundreds of tiny ops gain nothing from a wide pool but its hand-offs, and
+    concurrent requests are the parallelism. TensorFlow fixes both before its first op runs.
+    """
+    import tensorflow as tf
+
+    threading_config = tf.config.threading
+    for name, value, get, put in (
+        ("intra", intra_op, threading_config.get_intra_op_parallelism_threads,
+         threading_config.set_intra_op_parallelism_threads),
+        ("inter", inter_op, threading_config.get_inter_op_parallelism_threads,
+         threading_config.set_inter_op_parallelism_threads),
+    ):  # fmt: skip
+        if value < 0:
+            raise configs.ConfigError(
+                f"--tensorflow_{name}_op_parallelism={value}: give 0 (TensorFlow's choice) or "
+                "a number of threads"
+            )
+        if value == 0 or get() == value:
+            continue
+        try:
+            put(value)
+        except RuntimeError as error:  # TensorFlow already ran in this process
+            raise configs.ConfigError(
+                f"--tensorflow_{name}_op_parallelism={value}: TensorFlow already runs in this "
+                f"process with {get() or 'its own choice of'} threads ({error}); set it before "
+                "the first model loads"
+            ) from None
+    log.info(
+        "TensorFlow threads: intra-op %s, inter-op %s",
+        threading_config.get_intra_op_parallelism_threads() or "TensorFlow's choice",
+        threading_config.get_inter_op_parallelism_threads() or "TensorFlow's choice",
+    )

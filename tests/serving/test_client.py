@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 
-import httpx
 import numpy as np
+import orjson
 import pytest
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 import serving.client
-from serving.client import ModelClient, ModelServerError
+from serving.client import ModelClient, ModelServerError, ModelServerUnreachableError
+from serving.process import free_port
 from tests.serving.conftest import write_config
 
 
@@ -63,25 +66,34 @@ def test_errors_carry_the_status_and_the_server_message(client):
         client.predict()
 
 
-def mock_client(answers: list, **options) -> tuple[ModelClient, list[httpx.Request]]:
-    """A client whose transport replays ``answers`` (status codes or exceptions) in order."""
-    seen: list[httpx.Request] = []
+class ReplayPool:
+    """A stand-in for urllib3's pool that replays ``answers`` (status codes or exceptions)."""
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        answer = answers[min(len(seen), len(answers)) - 1]
+    def __init__(self, answers: list) -> None:
+        self.answers, self.seen = answers, []
+
+    def urlopen(self, method, url, **kwargs):
+        self.seen.append({"method": method, "url": url, **kwargs})
+        answer = self.answers[min(len(self.seen), len(self.answers)) - 1]
         if isinstance(answer, Exception):
             raise answer
         body = {"error": f"status {answer}"} if answer != 200 else {"outputs": [1.0]}
-        return httpx.Response(answer, json=body)
+        return SimpleNamespace(status=answer, data=orjson.dumps(body))
 
+    def close(self) -> None:
+        pass
+
+
+def mock_client(answers: list, **options) -> tuple[ModelClient, list[dict]]:
+    """A client whose pool replays ``answers``; the calls it saw."""
+    pool = ReplayPool(answers)
     options.setdefault("backoff", 0.001)
-    client = ModelClient("http://model", "toy", transport=httpx.MockTransport(handle), **options)
-    return client, seen
+    return ModelClient("http://model", "toy", pool=pool, **options), pool.seen
 
 
 def test_5xx_and_connection_errors_are_retried_with_backoff():
-    client, seen = mock_client([503, httpx.ConnectError("refused"), 200], retries=3)
+    refused = NewConnectionError(None, "Connection refused")
+    client, seen = mock_client([503, refused, 200], retries=3)
     assert client.predict([1.0]) == [1.0]
     assert len(seen) == 3
 
@@ -98,18 +110,31 @@ def test_retries_give_up_with_the_last_error():
     with pytest.raises(ModelServerError) as raised:
         client.status()
     assert raised.value.status == 500 and len(seen) == 3
-    client, seen = mock_client([httpx.ReadTimeout("slow")], retries=1)
-    with pytest.raises(httpx.ReadTimeout):
+    client, seen = mock_client([ReadTimeoutError(None, "/v1/models/toy", "slow")], retries=1)
+    with pytest.raises(ModelServerUnreachableError, match="no answer from http://model/v1/"):
         client.metadata()
     assert len(seen) == 2
 
 
-def test_every_call_has_a_timeout():
+def test_every_call_has_a_timeout_and_no_retries_of_its_own():
     client, seen = mock_client([200], timeout=1.5)
     client.predict([1.0])
     client.predict([1.0], timeout=0.25)
-    assert seen[0].extensions["timeout"]["read"] == 1.5
-    assert seen[1].extensions["timeout"]["read"] == 0.25
+    assert [s["timeout"].total for s in seen] == [1.5, 0.25]
+    assert [s["pool_timeout"] for s in seen] == [1.5, 0.25]
+    assert {(s["retries"], s["redirect"]) for s in seen} == {(False, False)}  # tenacity's job
+
+
+def test_a_base_url_with_a_path_prefix_keeps_it():
+    pool = ReplayPool([200])
+    ModelClient("http://gateway.internal/tfserving/", "toy", pool=pool).predict([1.0])
+    assert pool.seen[0]["url"] == "/tfserving/v1/models/toy:predict"
+
+
+def test_a_server_that_is_down_is_unreachable_not_an_http_error():
+    with ModelClient(f"http://127.0.0.1:{free_port()}", "toy", retries=0, timeout=2) as client:
+        with pytest.raises(ModelServerUnreachableError, match="no answer from http://127.0.0.1"):
+            client.status()
 
 
 def test_reads_no_flags_or_environment():

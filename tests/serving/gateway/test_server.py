@@ -133,3 +133,26 @@ def test_ab_report_reads_the_gateways_impressions(make_gateway, tmp_path) -> Non
     assert report["total_impressions"] == 6
     assert sum(arm["clicks"] for arm in report["arms"]) == 3
     assert "CTR" in done.output
+
+
+def test_serve_freezes_the_opened_parts_out_of_the_collector_before_serving(
+    model_server, tmp_path, monkeypatch
+) -> None:
+    import gc
+
+    import uvicorn
+
+    from serving.gateway import server
+    from tests.serving.gateway.conftest import gateway_config
+
+    cfg = gateway_config(model_server.url, tmp_path, f"sqlite:///{tmp_path / 'g.db'}")
+    frozen_before, seen = gc.get_freeze_count(), {}
+
+    def run(app, **options) -> None:  # instead of serving: what serve() set up
+        seen.update(options, app=app, frozen=gc.get_freeze_count())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv("RTREC_GATEWAY_TOKEN", TOKEN)
+    server.serve(cfg)
+    assert seen["frozen"] > frozen_before
+    assert (seen["port"], seen["access_log"]) == (cfg.gateway.port, False)

@@ -33,6 +33,8 @@ def test_flags_are_tf_servings_and_cover_every_option():
             "--enable_batching",
             "--batching_parameters_file=b.txt",
             "--enable_model_warmup=false",
+            "--tensorflow_intra_op_parallelism=1",
+            "--tensorflow_inter_op_parallelism=2",
         ]
     )
     assert (options.rest_api_port, options.model_name, options.model_base_path) == (
@@ -42,6 +44,10 @@ def test_flags_are_tf_servings_and_cover_every_option():
     )
     assert options.enable_batching is True and options.enable_model_warmup is False
     assert options.file_system_poll_wait_seconds == 5
+    assert (options.tensorflow_intra_op_parallelism, options.tensorflow_inter_op_parallelism) == (
+        1,
+        2,
+    )
     flag_names = {p.name for p in main.params}
     assert flag_names == {f.name for f in dataclasses.fields(ServerOptions)}
 
@@ -53,6 +59,32 @@ def test_defaults_are_tf_servings():
     assert options.file_system_poll_wait_seconds == 1
     assert options.enable_batching is False and options.enable_model_warmup is True
     assert options.rest_api_timeout_in_ms == 30_000
+    assert options.tensorflow_intra_op_parallelism == options.tensorflow_inter_op_parallelism == 0
+
+
+def test_thread_counts_are_refused_when_negative_or_once_tensorflow_runs():
+    code = (
+        "import rtrec.env, tensorflow as tf\n"
+        "from serving.model_server.server import set_tensorflow_threads\n"
+        "from serving.tfserving.configs import ConfigError\n"
+        "for args in ((-1, 0), (0, 0)):\n"
+        "    try:\n"
+        "        set_tensorflow_threads(*args); print('ok', args)\n"
+        "    except ConfigError as error:\n"
+        "        print('refused', args, error)\n"
+        "tf.constant(1) + 1\n"
+        "try:\n"
+        "    set_tensorflow_threads(3, 0)\n"
+        "except ConfigError as error:\n"
+        "    print('refused', error)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": REPO}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("refused (-1, 0) --tensorflow_intra_op_parallelism=-1"), out
+    assert lines[1] == "ok (0, 0)", out
+    assert "--tensorflow_intra_op_parallelism=3: TensorFlow already runs" in lines[2], out
 
 
 def test_the_command_line_does_not_load_tensorflow():
@@ -75,11 +107,12 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_the_command_serves_and_stops_on_sigterm(base_path):
+def test_the_command_serves_with_its_thread_counts_and_stops_on_sigterm(base_path):
     port = free_port()
     command = [
         sys.executable, "-m", "serving.model_server", f"--rest_api_port={port}",
         "--rest_api_host=127.0.0.1", "--model_name=toy", f"--model_base_path={base_path}",
+        "--tensorflow_intra_op_parallelism=1", "--tensorflow_inter_op_parallelism=2",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": REPO}
     process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
@@ -96,6 +129,7 @@ def test_the_command_serves_and_stops_on_sigterm(base_path):
         assert status.json()["model_version_status"][0]["state"] == "AVAILABLE"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+        assert "TensorFlow threads: intra-op 1, inter-op 2" in process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()
