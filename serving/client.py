@@ -7,9 +7,9 @@ server that cannot be reached is a :class:`ModelServerUnreachableError`, whateve
 said. Routing by version (``version=3``) or label (``label="canary"``). Nothing is read from
 flags or the environment: every setting is an argument.
 
-urllib3 rather than httpx because this client sits on the gateway's hot path: measured on one
-core, a keep-alive predict costs the caller 0.93 ms of CPU with urllib3 and 1.45 ms with httpx
-(``docs/experiments.md``), and the gateway makes one or two per recommendation.
+urllib3 rather than httpx because this client sits on the gateway's hot path (one or two calls
+per recommendation), and a keep-alive predict costs its caller about a third less CPU with
+urllib3 (measured in ``docs/experiments.md``, "Gateway under load").
 """
 
 from __future__ import annotations
