@@ -6,16 +6,14 @@ accepts requests, then polls for new versions in the background. It runs uvicorn
 on a socket it binds itself, so ``rest_api_port=0`` gives a free port (tests run in parallel),
 on uvloop and httptools where installed (uvicorn's "auto" choice, as ``uvicorn.run`` makes).
 
-Once the models are loaded their Python objects (hundreds of thousands: the restored graphs
-and functions) are moved out of the garbage collector's sight with ``gc.freeze()``: otherwise
-every full collection walks them all again, a pause of tens of milliseconds in the middle of
-some request.
+The loaded models are not frozen out of the garbage collector (``gc.freeze()``, which the
+gateway does): versions come and go, and a frozen version's reference cycles would never be
+collected after it unloads.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import socket
 import threading
@@ -75,8 +73,6 @@ class ModelServer:
     def start(self) -> ModelServer:
         """Load the models (blocking, as TF Serving does), then serve in a background thread."""
         self.core.poll()
-        gc.collect()
-        gc.freeze()
         config_loader = None
         if self.options.model_config_file:
             path = self.options.model_config_file
