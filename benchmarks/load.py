@@ -5,7 +5,7 @@ latency counted from each request's scheduled time (a stall is not hidden by the
 waiting for it, i.e. no coordinated omission), and locust's users are closed loops by design.
 Both generators stop by themselves: a fixed number of requests, or a fixed time. aiohttp rather
 than httpx because the generator shares the cores it measures: it costs about a third of the
-CPU per request (both are reported, ``generator_cpu_ms``).
+CPU per request. ``fixed_rate`` reports its own CPU per request (``generator_cpu_ms``).
 """
 
 from __future__ import annotations
