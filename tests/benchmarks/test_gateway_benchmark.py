@@ -24,6 +24,10 @@ def test_every_measurement_runs_and_nothing_fails(exported, tmp_path):
     assert all(row["errors"] == 0 and row["rps"] > 0 for row in result["capacity"])
     assert latency["requests"] == 40 and latency["errors"] == 0 and latency["n"] == 40
     assert latency["p50_ms"] > 0 and latency["gateway_overhead"]["n"] == 40
+    cpu = latency["cpu_ms_per_request"]
+    assert set(cpu) == {"gateway", "model_server", "load_generator"}
+    assert all(ms > 0 for ms in cpu.values())
+    assert result["tensorflow_threads"] == {"intra_op": 1, "inter_op": 2}
     assert [row["batch"] for row in result["ingestion"]] == [1, 100]
     assert all(row["errors"] == 0 and row["events_per_s"] > 0 for row in result["ingestion"])
     assert result["freshness"]["errors"] == 0 and result["freshness"]["n"] == 5

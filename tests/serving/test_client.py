@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -123,6 +125,32 @@ def test_every_call_has_a_timeout_and_no_retries_of_its_own():
     assert [s["timeout"].total for s in seen] == [1.5, 0.25]
     assert [s["pool_timeout"] for s in seen] == [1.5, 0.25]
     assert {(s["retries"], s["redirect"]) for s in seen} == {(False, False)}  # tenacity's job
+
+
+def test_one_client_retries_each_threads_calls_on_their_own():
+    """The retry policy is built once and shared; tenacity must keep each call's attempts apart."""
+    local = threading.local()
+
+    class FirstCallPerThreadFails(ReplayPool):
+        def urlopen(self, method, url, **kwargs):
+            local.calls = getattr(local, "calls", 0) + 1
+            self.seen.append(threading.get_ident())
+            if local.calls == 1:
+                raise NewConnectionError(None, "Connection refused")
+            return SimpleNamespace(status=200, data=orjson.dumps({"outputs": [1.0]}))
+
+    pool = FirstCallPerThreadFails([])
+    client = ModelClient("http://model", "toy", pool=pool, retries=1, backoff=0.01)
+    barrier = threading.Barrier(8)
+
+    def call() -> list:
+        barrier.wait()
+        return [client.predict([1.0]) for _ in range(5)]
+
+    with ThreadPoolExecutor(8) as threads:
+        answers = list(threads.map(lambda _: call(), range(8)))
+    assert answers == [[[1.0]] * 5] * 8  # one retry each time was enough, in every thread
+    assert len(pool.seen) == 8 * 6
 
 
 def test_a_base_url_with_a_path_prefix_keeps_it():
